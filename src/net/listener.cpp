@@ -1,0 +1,59 @@
+#include "net/listener.hpp"
+
+#include <stdexcept>
+
+#include "support/log.hpp"
+
+namespace lmp::net {
+
+Listener::Listener(asio::any_io_executor executor, const std::string& address,
+                   unsigned short port, ConnectionHandler handler)
+    : executor_(executor), acceptor_(executor), handler_(std::move(handler)) {
+  error_code ec;
+  const auto ip = asio::ip::make_address(address, ec);
+  if (ec) throw std::runtime_error("invalid listen address '" + address + "': " + ec.message());
+  const tcp::endpoint endpoint(ip, port);
+  const auto where = address + ":" + std::to_string(port);
+  if (acceptor_.open(endpoint.protocol(), ec); ec)
+    throw std::runtime_error("cannot open a socket for " + where + ": " + ec.message());
+  acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (acceptor_.bind(endpoint, ec); ec)
+    throw std::runtime_error("cannot listen on " + where + ": " + ec.message() +
+                             " (is another process using the port?)");
+  if (acceptor_.listen(asio::socket_base::max_listen_connections, ec); ec)
+    throw std::runtime_error("cannot listen on " + where + ": " + ec.message());
+}
+
+tcp::endpoint Listener::local_endpoint() const { return acceptor_.local_endpoint(); }
+
+void Listener::start() { asio::co_spawn(executor_, accept_loop(), asio::detached); }
+
+void Listener::stop() {
+  error_code ec;
+  acceptor_.close(ec);
+}
+
+awaitable<void> Listener::accept_loop() {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor_.async_accept(use_nothrow);
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+    if (ec) {
+      // Out of file descriptors and the like: wait a moment instead of spinning.
+      log::warning("accept failed: {}", ec.message());
+      asio::steady_timer timer(executor_, std::chrono::milliseconds(50));
+      co_await timer.async_wait(use_nothrow);
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    asio::co_spawn(executor_, handler_(std::move(socket)), [](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        log::error("connection handler failed: {}", ex.what());
+      }
+    });
+  }
+}
+
+}  // namespace lmp::net

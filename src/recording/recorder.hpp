@@ -1,0 +1,65 @@
+// Takes finished records from the proxy without ever blocking it, and writes them to the store
+// from one writer thread in batched transactions.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "llm/completion_record.hpp"
+#include "storage/store.hpp"
+
+namespace lmp::recording {
+
+struct RecorderOptions {
+  std::size_t queue_capacity = 65'536;  // records waiting to be written; beyond it they drop
+  std::size_t max_batch = 1'024;        // records per transaction
+  std::chrono::milliseconds max_delay{100};  // a record waits at most this long for its batch
+};
+
+struct RecorderStats {
+  std::uint64_t submitted = 0;     // accepted into the queue
+  std::uint64_t written = 0;       // committed to the store
+  std::uint64_t dropped = 0;       // refused because the queue was full
+  std::uint64_t write_errors = 0;  // records lost because the store failed to write them
+  std::size_t queue_depth = 0;
+  std::size_t queue_capacity = 0;
+};
+
+class Recorder {
+ public:
+  Recorder(std::shared_ptr<storage::Store> store, RecorderOptions options);
+  ~Recorder();
+  Recorder(const Recorder&) = delete;
+  Recorder& operator=(const Recorder&) = delete;
+
+  // Never blocks on the database; returns false (and counts a drop) when the queue is full
+  // or the recorder has stopped.
+  bool submit(llm::CompletionRecord record) noexcept;
+
+  RecorderStats stats() const;
+
+  // Writes everything queued, then stops the writer thread. Idempotent.
+  void stop();
+
+ private:
+  void run();
+  void write_batch(std::vector<llm::CompletionRecord>& batch);
+
+  std::shared_ptr<storage::Store> store_;
+  RecorderOptions options_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<llm::CompletionRecord> queue_;
+  bool stopping_ = false;
+  std::atomic<std::uint64_t> submitted_{0}, written_{0}, dropped_{0}, write_errors_{0};
+  std::thread writer_;
+};
+
+}  // namespace lmp::recording
