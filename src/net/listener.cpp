@@ -6,8 +6,8 @@
 
 namespace lmp::net {
 
-Listener::Listener(asio::any_io_executor executor, const std::string& address,
-                   unsigned short port, ConnectionHandler handler)
+Listener::Listener(asio::any_io_executor executor, const std::string& address, unsigned short port,
+                   ConnectionHandler handler)
     : executor_(executor), acceptor_(executor), handler_(std::move(handler)) {
   error_code ec;
   const auto ip = asio::ip::make_address(address, ec);
@@ -24,9 +24,13 @@ Listener::Listener(asio::any_io_executor executor, const std::string& address,
     throw std::runtime_error("cannot listen on " + where + ": " + ec.message());
 }
 
-tcp::endpoint Listener::local_endpoint() const { return acceptor_.local_endpoint(); }
+tcp::endpoint Listener::local_endpoint() const {
+  return acceptor_.local_endpoint();
+}
 
-void Listener::start() { asio::co_spawn(executor_, accept_loop(), asio::detached); }
+void Listener::start() {
+  asio::co_spawn(executor_, accept_loop(), asio::detached);
+}
 
 void Listener::stop() {
   error_code ec;
@@ -35,7 +39,9 @@ void Listener::stop() {
 
 awaitable<void> Listener::accept_loop() {
   for (;;) {
-    auto [ec, socket] = co_await acceptor_.async_accept(use_nothrow);
+    // Each connection gets its own strand: a session's concurrent operations (relaying while
+    // watching for the client to leave) then never run in parallel on two threads.
+    auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(executor_), use_nothrow);
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
     if (ec) {
       // Out of file descriptors and the like: wait a moment instead of spinning.
@@ -45,7 +51,8 @@ awaitable<void> Listener::accept_loop() {
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);
-    asio::co_spawn(executor_, handler_(std::move(socket)), [](std::exception_ptr e) {
+    auto connection_executor = socket.get_executor();
+    asio::co_spawn(connection_executor, handler_(std::move(socket)), [](std::exception_ptr e) {
       if (!e) return;
       try {
         std::rethrow_exception(e);

@@ -18,8 +18,8 @@
 namespace lmp::recording {
 
 struct RecorderOptions {
-  std::size_t queue_capacity = 65'536;  // records waiting to be written; beyond it they drop
-  std::size_t max_batch = 1'024;        // records per transaction
+  std::size_t queue_capacity = 65'536;       // records waiting to be written; beyond it they drop
+  std::size_t max_batch = 1'024;             // records per transaction
   std::chrono::milliseconds max_delay{100};  // a record waits at most this long for its batch
 };
 

@@ -1,7 +1,7 @@
 #include "support/json_writer.hpp"
 
-#include <cmath>
 #include <fmt/format.h>
+#include <cmath>
 
 namespace lmp::json {
 namespace {
@@ -42,13 +42,27 @@ void append_quoted(std::string& out, std::string_view s) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\b':
+          out += "\\b";
+          break;
+        case '\f':
+          out += "\\f";
+          break;
         default:
           if (c < 0x20) {
             out += fmt::format("\\u{:04x}", c);
@@ -170,7 +184,9 @@ Writer& Writer::value_or_null(const std::optional<double>& d, int decimals) {
   return d ? value(*d, decimals) : null();
 }
 
-Writer& Writer::string_or_null(std::string_view s) { return s.empty() ? null() : value(s); }
+Writer& Writer::string_or_null(std::string_view s) {
+  return s.empty() ? null() : value(s);
+}
 
 Writer& Writer::raw(std::string_view json) {
   before_value();

@@ -14,10 +14,14 @@ std::mutex g_write_mutex;
 
 std::string_view level_name(Level level) {
   switch (level) {
-    case Level::debug: return "DEBUG";
-    case Level::info: return "INFO";
-    case Level::warning: return "WARNING";
-    case Level::error: return "ERROR";
+    case Level::debug:
+      return "DEBUG";
+    case Level::info:
+      return "INFO";
+    case Level::warning:
+      return "WARNING";
+    case Level::error:
+      return "ERROR";
   }
   return "INFO";
 }
@@ -33,9 +37,15 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 }  // namespace
 
-void set_level(Level level) { g_level.store(static_cast<int>(level), std::memory_order_relaxed); }
-Level level() { return static_cast<Level>(g_level.load(std::memory_order_relaxed)); }
-bool enabled(Level l) { return static_cast<int>(l) >= g_level.load(std::memory_order_relaxed); }
+void set_level(Level level) {
+  g_level.store(static_cast<int>(level), std::memory_order_relaxed);
+}
+Level level() {
+  return static_cast<Level>(g_level.load(std::memory_order_relaxed));
+}
+bool enabled(Level l) {
+  return static_cast<int>(l) >= g_level.load(std::memory_order_relaxed);
+}
 
 void write(Level l, std::string_view message) {
   const std::string stamp = time::format_iso8601_utc(time::now_unix_ms());
@@ -45,11 +55,16 @@ void write(Level l, std::string_view message) {
 }
 
 bool parse_level(std::string_view text, Level& out) {
-  if (iequals(text, "DEBUG")) out = Level::debug;
-  else if (iequals(text, "INFO")) out = Level::info;
-  else if (iequals(text, "WARNING") || iequals(text, "WARN")) out = Level::warning;
-  else if (iequals(text, "ERROR")) out = Level::error;
-  else return false;
+  if (iequals(text, "DEBUG"))
+    out = Level::debug;
+  else if (iequals(text, "INFO"))
+    out = Level::info;
+  else if (iequals(text, "WARNING") || iequals(text, "WARN"))
+    out = Level::warning;
+  else if (iequals(text, "ERROR"))
+    out = Level::error;
+  else
+    return false;
   return true;
 }
 

@@ -1,0 +1,49 @@
+#include "net/backend_target.hpp"
+
+#include <boost/url/parse.hpp>
+
+namespace lmp::net {
+
+std::string BackendTarget::host_header() const {
+  const bool default_port = (tls && port == "443") || (!tls && port == "80");
+  const bool ipv6 = host.find(':') != std::string::npos;
+  std::string h = ipv6 ? "[" + host + "]" : host;
+  return default_port ? h : h + ":" + port;
+}
+
+Result<BackendTarget> parse_backend_url(std::string_view url) {
+  auto parsed = boost::urls::parse_absolute_uri(url);
+  if (!parsed)
+    return Error{
+        "expected an absolute URL like http://localhost:11434 or https://api.example.com/v1"};
+  const auto& u = *parsed;
+  BackendTarget t;
+  const std::string scheme = u.scheme();
+  if (scheme == "http") {
+    t.tls = false;
+  } else if (scheme == "https") {
+    t.tls = true;
+  } else {
+    return Error{"the scheme must be http or https, not '" + scheme + "'"};
+  }
+  if (u.has_userinfo())
+    return Error{"credentials in the URL are not allowed; clients send their own"};
+  if (u.has_query() || u.has_fragment()) return Error{"a query or fragment is not allowed"};
+  t.host = u.host_address();
+  if (t.host.empty()) return Error{"the URL has no host"};
+  if (u.has_port()) {
+    const auto n = u.port_number();
+    if (n == 0) return Error{"the port must be between 1 and 65535"};
+    t.port = std::to_string(n);
+  } else {
+    t.port = t.tls ? "443" : "80";
+  }
+  std::string path(u.encoded_path());
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  t.base_path = path;
+  const bool ipv6 = t.host.find(':') != std::string::npos;
+  t.display = scheme + "://" + (ipv6 ? "[" + t.host + "]" : t.host) + ":" + t.port + t.base_path;
+  return t;
+}
+
+}  // namespace lmp::net

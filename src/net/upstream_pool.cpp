@@ -1,0 +1,156 @@
+#include "net/upstream_pool.hpp"
+
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+
+#include <stdexcept>
+
+#include "support/log.hpp"
+
+namespace lmp::net {
+namespace {
+
+// True if the peer has closed the connection or sent unexpected bytes while it sat idle:
+// a cheap non-blocking peek instead of finding out through a failed request.
+bool looks_dead(UpstreamConnection& c) {
+  if (c.buffer.size() > 0) return true;
+  auto& socket = c.tcp().socket();
+  if (!socket.is_open()) return true;
+  char byte;
+  const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n == 0) return true;                            // orderly close
+  if (n > 0) return true;                             // stray bytes (or TLS alert)
+  return !(errno == EAGAIN || errno == EWOULDBLOCK);  // reset or other error
+}
+
+}  // namespace
+
+void UpstreamConnection::close() {
+  error_code ec;
+  tcp().socket().shutdown(tcp::socket::shutdown_both, ec);
+  tcp().socket().close(ec);
+}
+
+UpstreamPool::UpstreamPool(asio::any_io_executor executor, BackendTarget target,
+                           UpstreamOptions options)
+    : executor_(executor), target_(std::move(target)), options_(std::move(options)) {
+  if (target_.tls) {
+    tls_context_.emplace(asio::ssl::context::tls_client);
+    auto& ctx = *tls_context_;
+    ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                    asio::ssl::context::no_tlsv1_1);
+    error_code ec;
+    ctx.set_default_verify_paths(ec);
+    if (ec) log::warning("could not load the system CA store: {}", ec.message());
+    if (!options_.ca_file.empty()) {
+      ctx.load_verify_file(options_.ca_file, ec);
+      if (ec)
+        throw std::runtime_error("cannot load the CA file '" + options_.ca_file +
+                                 "': " + ec.message() + " (it must be a PEM bundle)");
+    }
+    ctx.set_verify_mode(options_.verify_tls ? asio::ssl::verify_peer : asio::ssl::verify_none);
+  }
+}
+
+awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::acquire(error_code& ec) {
+  const auto now = std::chrono::steady_clock::now();
+  for (;;) {
+    std::unique_ptr<UpstreamConnection> candidate;
+    {
+      std::lock_guard lock(mutex_);
+      if (idle_.empty()) break;
+      // Most recently used first: it is the least likely to have been closed by the backend.
+      Idle entry = std::move(idle_.back());
+      idle_.pop_back();
+      if (now - entry.since > options_.idle_expiry) {
+        entry.connection->close();
+        continue;
+      }
+      candidate = std::move(entry.connection);
+    }
+    if (looks_dead(*candidate)) {
+      candidate->close();
+      continue;
+    }
+    candidate->reused = true;
+    ec = {};
+    co_return candidate;
+  }
+  co_return co_await connect(ec);
+}
+
+awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect(error_code& ec) {
+  tcp::resolver::results_type endpoints;
+  {
+    std::lock_guard lock(resolve_mutex_);
+    endpoints = endpoints_;
+  }
+  if (endpoints.empty()) {
+    tcp::resolver resolver(executor_);
+    auto [rec, results] = co_await resolver.async_resolve(target_.host, target_.port, use_nothrow);
+    if (rec) {
+      ec = rec;
+      co_return nullptr;
+    }
+    endpoints = results;
+    std::lock_guard lock(resolve_mutex_);
+    endpoints_ = results;
+  }
+
+  auto connection = std::make_unique<UpstreamConnection>(UpstreamConnection{
+      target_.tls
+          ? std::variant<PlainStream, TlsStream>(std::in_place_type<TlsStream>, executor_,
+                                                 *tls_context_)
+          : std::variant<PlainStream, TlsStream>(std::in_place_type<PlainStream>, executor_),
+      {},
+      false});
+  auto& tcp_stream = connection->tcp();
+  tcp_stream.expires_after(options_.connect_timeout);
+  auto [cec, endpoint] = co_await tcp_stream.async_connect(endpoints, use_nothrow);
+  (void)endpoint;
+  if (cec) {
+    // The address may have changed: resolve again next time.
+    std::lock_guard lock(resolve_mutex_);
+    endpoints_ = {};
+    ec = cec;
+    co_return nullptr;
+  }
+  error_code ignored;
+  tcp_stream.socket().set_option(tcp::no_delay(true), ignored);
+
+  if (auto* tls = std::get_if<TlsStream>(&connection->stream)) {
+    if (!SSL_set_tlsext_host_name(tls->native_handle(), target_.host.c_str())) {
+      ec = error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
+      co_return nullptr;
+    }
+    tls->set_verify_callback(asio::ssl::host_name_verification(target_.host));
+    auto [hec] = co_await tls->async_handshake(asio::ssl::stream_base::client, use_nothrow);
+    if (hec) {
+      ec = hec;
+      co_return nullptr;
+    }
+  }
+  tcp_stream.expires_never();
+  ec = {};
+  co_return connection;
+}
+
+void UpstreamPool::release(std::unique_ptr<UpstreamConnection> connection) {
+  if (!connection) return;
+  connection->tcp().expires_never();
+  std::lock_guard lock(mutex_);
+  if (idle_.size() >= options_.max_idle) {
+    connection->close();
+    return;
+  }
+  idle_.push_back({std::move(connection), std::chrono::steady_clock::now()});
+}
+
+void UpstreamPool::close_idle() {
+  std::lock_guard lock(mutex_);
+  for (auto& entry : idle_) entry.connection->close();
+  idle_.clear();
+}
+
+}  // namespace lmp::net

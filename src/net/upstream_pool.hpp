@@ -1,0 +1,77 @@
+// Keep-alive connections to the backend (plain TCP or TLS), reused across client connections
+// so that a request does not pay for a TCP and TLS handshake each time.
+#pragma once
+
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/ssl.hpp>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <variant>
+#include <vector>
+
+#include "net/asio.hpp"
+#include "net/backend_target.hpp"
+
+namespace lmp::net {
+
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+struct UpstreamConnection {
+  std::variant<PlainStream, TlsStream> stream;
+  beast::flat_buffer buffer;  // bytes read past the previous response (normally empty)
+  bool reused = false;        // came from the pool: the backend may have closed it meanwhile
+
+  PlainStream& tcp() {
+    return std::visit([](auto& s) -> PlainStream& { return beast::get_lowest_layer(s); }, stream);
+  }
+  void close();
+};
+
+struct UpstreamOptions {
+  std::chrono::milliseconds connect_timeout{5'000};
+  std::size_t max_idle = 256;                     // idle connections kept
+  std::chrono::milliseconds idle_expiry{60'000};  // idle longer than this: not reused
+  std::string ca_file;                            // extra CA bundle for TLS, or the system store
+  bool verify_tls = true;
+};
+
+class UpstreamPool {
+ public:
+  // Throws std::runtime_error (naming the file) if the CA file cannot be loaded.
+  UpstreamPool(asio::any_io_executor executor, BackendTarget target, UpstreamOptions options);
+
+  // A pooled connection that still looks alive, or a new one. On failure returns nullptr
+  // and sets ec (beast::error::timeout when connecting took too long).
+  awaitable<std::unique_ptr<UpstreamConnection>> acquire(error_code& ec);
+  // Connects a new connection, bypassing the pool (used to retry after a stale one failed).
+  awaitable<std::unique_ptr<UpstreamConnection>> connect(error_code& ec);
+
+  // Returns a connection whose last response was read completely and which may be kept.
+  void release(std::unique_ptr<UpstreamConnection> connection);
+
+  // Closes idle connections (at shutdown).
+  void close_idle();
+
+  const BackendTarget& target() const { return target_; }
+
+ private:
+  struct Idle {
+    std::unique_ptr<UpstreamConnection> connection;
+    std::chrono::steady_clock::time_point since;
+  };
+
+  asio::any_io_executor executor_;
+  BackendTarget target_;
+  UpstreamOptions options_;
+  std::optional<asio::ssl::context> tls_context_;
+  std::mutex mutex_;
+  std::vector<Idle> idle_;
+  // Resolved once and refreshed on connect failure, so a request does not wait on DNS.
+  std::mutex resolve_mutex_;
+  tcp::resolver::results_type endpoints_;
+};
+
+}  // namespace lmp::net

@@ -1,0 +1,56 @@
+#include "proxy/proxy_server.hpp"
+
+#include "proxy/proxy_session.hpp"
+
+namespace lmp::proxy {
+
+ProxyServer::ProxyServer(std::shared_ptr<net::UpstreamPool> pool, recording::Recorder& recorder,
+                         ProxyOptions options)
+    : pool_(std::move(pool)), recorder_(recorder), options_(options) {}
+
+net::awaitable<void> ProxyServer::serve(net::tcp::socket socket) {
+  ProxySession session(*this, std::move(socket));
+  co_await session.run();
+}
+
+void ProxyServer::track(const std::shared_ptr<SessionControl>& control) {
+  std::lock_guard lock(sessions_mutex_);
+  sessions_.insert(control);
+  active_.fetch_add(1);
+}
+
+void ProxyServer::untrack(const std::shared_ptr<SessionControl>& control) {
+  std::lock_guard lock(sessions_mutex_);
+  sessions_.erase(control);
+  active_.fetch_sub(1);
+}
+
+void ProxyServer::begin_shutdown() {
+  stopping_.store(true);
+  std::lock_guard lock(sessions_mutex_);
+  for (const auto& control : sessions_) {
+    // The session's state is touched only on its strand.
+    asio::post(control->executor, [control] {
+      if (control->idle && control->client) {
+        net::error_code ignored;
+        control->client->cancel(ignored);
+        control->client->close(ignored);
+      }
+    });
+  }
+  pool_->close_idle();
+}
+
+void ProxyServer::abort_all() {
+  std::lock_guard lock(sessions_mutex_);
+  for (const auto& control : sessions_) {
+    asio::post(control->executor, [control] {
+      control->aborted = true;
+      net::error_code ignored;
+      if (control->upstream) control->upstream->close();
+      if (control->client) control->client->close(ignored);
+    });
+  }
+}
+
+}  // namespace lmp::proxy

@@ -1,0 +1,456 @@
+#include "proxy/proxy_session.hpp"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+
+#include "net/http_server.hpp"
+#include "proxy/forwarding_headers.hpp"
+#include "proxy/routes.hpp"
+#include "support/log.hpp"
+
+namespace lmp::proxy {
+
+using net::error_code;
+using net::use_nothrow;
+namespace http = net::http;
+namespace beast = net::beast;
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+bool is_timeout(const error_code& ec) {
+  return ec == beast::error::timeout;
+}
+
+// Waits until the client closes or resets its connection while an exchange is in flight, then
+// closes the backend connection so the backend stops generating for nobody.
+net::awaitable<void> watch_client(std::shared_ptr<SessionControl> control) {
+  for (;;) {
+    if (!control->watching || !control->client) co_return;
+    auto [ec] = co_await control->client->async_wait(net::tcp::socket::wait_read, use_nothrow);
+    if (!control->watching) co_return;  // the exchange is over; the socket may be reused
+    bool gone = false;
+    if (ec) {
+      if (ec == asio::error::operation_aborted) co_return;
+      gone = true;
+    } else {
+      char byte;
+      const ssize_t n = ::recv(control->client->native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (n > 0) co_return;  // the client sent its next request early: it is still there
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
+      gone = true;
+    }
+    if (gone) {
+      control->client_gone = true;
+      if (control->upstream) control->upstream->close();
+      co_return;
+    }
+  }
+}
+
+}  // namespace
+
+ProxySession::ProxySession(ProxyServer& server, net::tcp::socket socket)
+    : server_(server), client_(std::move(socket)), control_(std::make_shared<SessionControl>()) {
+  error_code ec;
+  const auto remote = client_.socket().remote_endpoint(ec);
+  if (!ec) client_address_ = remote.address().to_string();
+  control_->executor = client_.get_executor();
+  control_->client = &client_.socket();
+}
+
+net::awaitable<void> ProxySession::run() {
+  server_.track(control_);
+  const auto& options = server_.options();
+  for (bool first = true; !server_.stopping(); first = false) {
+    control_->idle = true;
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+    parser.body_limit(options.max_body_bytes);
+    client_.expires_after(first ? options.client_read_timeout : options.client_idle_timeout);
+    auto [ec, n] = co_await http::async_read_header(client_, buffer_, parser, use_nothrow);
+    (void)n;
+    if (ec) {
+      co_await answer_read_error(ec);
+      break;
+    }
+    control_->idle = false;
+    auto& header = parser.get();
+    if (!parser.is_done()) {
+      // curl and others wait for this before sending a body over 1 KiB.
+      if (auto it = header.find(http::field::expect);
+          it != header.end() && iequals(it->value(), "100-continue")) {
+        http::response<http::empty_body> cont{http::status::continue_, 11};
+        auto [cec, cn] = co_await http::async_write(client_, cont, use_nothrow);
+        (void)cn;
+        if (cec) break;
+      }
+      client_.expires_after(options.client_read_timeout);
+      std::tie(ec, n) = co_await http::async_read(client_, buffer_, parser, use_nothrow);
+      if (ec) {
+        co_await answer_read_error(ec);
+        break;
+      }
+    }
+    client_.expires_never();
+    const auto t0 = time::MonoClock::now();
+    ClientRequest request = parser.release();
+    bool keep_alive = false;
+    try {
+      keep_alive = co_await handle(request, t0);
+    } catch (const std::exception& e) {
+      // A fault in our code must not take the process down; this connection ends.
+      log::error("proxy session failed: {}", e.what());
+      keep_alive = false;
+    }
+    if (!keep_alive) break;
+  }
+  control_->client = nullptr;
+  server_.untrack(control_);
+  error_code ignored;
+  client_.socket().shutdown(net::tcp::socket::shutdown_send, ignored);
+  client_.socket().close(ignored);
+}
+
+net::awaitable<void> ProxySession::answer_read_error(const error_code& ec) {
+  // A client that went away or idled out gets no answer; a malformed one gets a clear error.
+  if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+      ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
+      ec == asio::error::eof || (ec == http::error::partial_message && buffer_.size() == 0))
+    co_return;
+  http::status status = http::status::bad_request;
+  std::string message = "malformed HTTP request: " + ec.message();
+  if (ec == http::error::body_limit) {
+    status = http::status::payload_too_large;
+    message = "request body larger than the proxy's limit of " +
+              std::to_string(server_.options().max_body_bytes) + " bytes";
+  } else if (ec == http::error::header_limit) {
+    status = http::status::request_header_fields_too_large;
+    message = "request header fields larger than the proxy's limit of " +
+              std::to_string(server_.options().max_header_bytes) + " bytes";
+  }
+  ExchangeOutcome ignored;
+  co_await answer_error(11, false, status, message, "invalid_request_error", "proxy_limit",
+                        ignored);
+}
+
+net::awaitable<bool> ProxySession::answer_error(unsigned version, bool keep_alive,
+                                                http::status status, std::string_view message,
+                                                std::string_view type, std::string_view code,
+                                                ExchangeOutcome& outcome) {
+  http::response<http::string_body> res{status, version};
+  res.set(http::field::content_type, "application/json");
+  res.keep_alive(keep_alive && !server_.stopping());
+  res.body() = net::openai_error_body(message, type, code);
+  res.prepare_payload();
+  client_.expires_after(server_.options().client_write_timeout);
+  auto [ec, n] = co_await http::async_write(client_, res, use_nothrow);
+  (void)n;
+  client_.expires_never();
+  outcome.status_sent = static_cast<int>(status);
+  co_return !ec && res.keep_alive();
+}
+
+void ProxySession::start_watching_client() {
+  control_->watching = true;
+  control_->client_gone = false;
+  asio::co_spawn(control_->executor, watch_client(control_), asio::detached);
+}
+
+void ProxySession::stop_watching_client() {
+  if (!control_->watching) return;
+  control_->watching = false;
+  error_code ignored;
+  client_.socket().cancel(ignored);
+}
+
+net::awaitable<bool> ProxySession::handle(ClientRequest& request, time::MonoTime t0) {
+  const auto endpoint = recorded_endpoint(request.method_string(), request.target());
+  if (!endpoint) {
+    ExchangeOutcome outcome;
+    co_return co_await exchange(request, nullptr, outcome);
+  }
+
+  std::optional<ExchangeMeter> meter;
+  try {
+    meter.emplace(*endpoint, request.body(), t0, time::now_unix_ms());
+    auto& r = meter->record();
+    r.backend = server_.pool().target().display;
+    r.client_address = client_address_;
+    if (auto it = request.find(http::field::origin); it != request.end()) r.origin = it->value();
+    r.api_key_fingerprint = api_key_fingerprint(api_key_of(request));
+  } catch (const std::exception& e) {
+    // Measuring must never fail the request: forward it unmeasured.
+    log::error("could not measure a request: {}", e.what());
+    meter.reset();
+  }
+
+  ExchangeOutcome outcome;
+  start_watching_client();
+  const bool keep_alive = co_await exchange(request, meter ? &*meter : nullptr, outcome);
+  stop_watching_client();
+  const auto end = time::MonoClock::now();
+
+  if (meter) {
+    if (control_->client_gone) {
+      outcome.error = llm::ErrorType::client_disconnected;
+      outcome.error_message = "the client closed the connection before the response ended";
+    }
+    try {
+      server_.recorder().submit(meter->finish(end, outcome));
+    } catch (const std::exception& e) {
+      log::error("could not record a request: {}", e.what());
+    }
+  }
+  co_return keep_alive && !control_->client_gone;
+}
+
+net::awaitable<bool> ProxySession::exchange(ClientRequest& request, ExchangeMeter* meter,
+                                            ExchangeOutcome& outcome) {
+  const auto& options = server_.options();
+  const unsigned version = request.version();
+  const bool client_keep_alive = request.keep_alive();
+
+  http::request<http::string_body> upstream_request;
+  prepare_upstream_request(request, server_.pool().target(), client_address_, upstream_request);
+  upstream_request.body() = std::move(request.body());
+  upstream_request.prepare_payload();
+
+  for (int attempt = 0;; ++attempt) {
+    error_code ec;
+    // A retry (after a pooled connection turned out dead) always uses a fresh connection.
+    std::unique_ptr<net::UpstreamConnection> connection =
+        attempt == 0 ? co_await server_.pool().acquire(ec) : co_await server_.pool().connect(ec);
+    if (control_->client_gone) {
+      if (connection) connection->close();
+      co_return false;
+    }
+    if (!connection) {
+      outcome.error =
+          is_timeout(ec) ? llm::ErrorType::backend_timeout : llm::ErrorType::backend_unreachable;
+      outcome.error_message = "cannot connect to the backend: " + ec.message();
+      log::warning("cannot connect to the backend {}: {}", server_.pool().target().display,
+                   ec.message());
+      co_return co_await answer_error(
+          version, client_keep_alive,
+          is_timeout(ec) ? http::status::gateway_timeout : http::status::bad_gateway,
+          "the proxy could not connect to the backend (" + ec.message() + ")", "proxy_error",
+          is_timeout(ec) ? "backend_timeout" : "backend_unreachable", outcome);
+    }
+    control_->upstream = connection.get();
+    bool upstream_reusable = false;
+    bool retry = false;
+    bool keep_alive = false;
+    // The relay is written once for both stream types.
+    keep_alive = co_await std::visit(
+        [&](auto& stream) -> net::awaitable<bool> {
+          auto& tcp = beast::get_lowest_layer(stream);
+          tcp.expires_after(options.backend_timeout);
+          auto [wec, wn] = co_await http::async_write(stream, upstream_request, use_nothrow);
+          (void)wn;
+          if (wec) {
+            if (connection->reused && attempt == 0 && !control_->client_gone) {
+              retry = true;
+              co_return false;
+            }
+            outcome.error = is_timeout(wec) ? llm::ErrorType::backend_timeout
+                                            : llm::ErrorType::backend_unreachable;
+            outcome.error_message = "could not send the request to the backend: " + wec.message();
+            co_return co_await answer_error(
+                version, client_keep_alive,
+                is_timeout(wec) ? http::status::gateway_timeout : http::status::bad_gateway,
+                "the proxy could not send the request to the backend (" + wec.message() + ")",
+                "proxy_error", is_timeout(wec) ? "backend_timeout" : "backend_unreachable",
+                outcome);
+          }
+          // Wait for the first byte of the answer, which is also time to first byte.
+          if (connection->buffer.size() == 0) {
+            auto [rec, rn] =
+                co_await stream.async_read_some(connection->buffer.prepare(16384), use_nothrow);
+            connection->buffer.commit(rn);
+            if (rec && rn == 0) {
+              if (connection->reused && attempt == 0 && !is_timeout(rec) &&
+                  !control_->client_gone) {
+                retry = true;
+                co_return false;
+              }
+              if (control_->client_gone) co_return false;
+              outcome.error = is_timeout(rec) ? llm::ErrorType::backend_timeout
+                                              : llm::ErrorType::backend_unreachable;
+              outcome.error_message = is_timeout(rec)
+                                          ? "the backend did not answer within the timeout"
+                                          : "the backend closed the connection without answering";
+              co_return co_await answer_error(
+                  version, client_keep_alive,
+                  is_timeout(rec) ? http::status::gateway_timeout : http::status::bad_gateway,
+                  is_timeout(rec) ? "the backend did not answer in time"
+                                  : "the backend closed the connection without answering",
+                  "proxy_error", is_timeout(rec) ? "backend_timeout" : "backend_unreachable",
+                  outcome);
+            }
+          }
+          if (meter) meter->on_first_byte(time::MonoClock::now());
+          co_return co_await relay(stream, *connection, request, meter, outcome, upstream_reusable);
+        },
+        connection->stream);
+    control_->upstream = nullptr;
+    if (retry) {
+      connection->close();
+      continue;
+    }
+    if (upstream_reusable && !control_->client_gone)
+      server_.pool().release(std::move(connection));
+    else
+      connection->close();
+    co_return keep_alive;
+  }
+}
+
+template <class Stream>
+net::awaitable<bool> ProxySession::relay(Stream& stream, net::UpstreamConnection& connection,
+                                         const ClientRequest& request, ExchangeMeter* meter,
+                                         ExchangeOutcome& outcome, bool& upstream_reusable) {
+  const auto& options = server_.options();
+  auto& tcp = beast::get_lowest_layer(stream);
+  const unsigned version = request.version();
+
+  // A fresh parser per response head, so an interim response (103 Early Hints) can be
+  // skipped: it is not relayed, the final one is.
+  std::optional<http::response_parser<http::buffer_body>> parser_storage;
+  error_code ec;
+  for (;;) {
+    parser_storage.emplace();
+    parser_storage->body_limit(boost::none);
+    parser_storage->header_limit(64 << 10);
+    if (request.method() == http::verb::head) parser_storage->skip(true);
+    tcp.expires_after(options.backend_timeout);
+    std::size_t n = 0;
+    std::tie(ec, n) =
+        co_await http::async_read_header(stream, connection.buffer, *parser_storage, use_nothrow);
+    const unsigned status = parser_storage->get().result_int();
+    if (ec || status < 100 || status >= 200 || status == 101) break;
+  }
+  auto& parser = *parser_storage;
+  if (ec) {
+    if (control_->client_gone) co_return false;
+    const bool timeout = is_timeout(ec);
+    outcome.error = timeout ? llm::ErrorType::backend_timeout : llm::ErrorType::invalid_response;
+    outcome.error_message = timeout ? "the backend did not send a response header in time"
+                                    : "the backend sent an invalid HTTP response: " + ec.message();
+    co_return co_await answer_error(
+        version, request.keep_alive(),
+        timeout ? http::status::gateway_timeout : http::status::bad_gateway,
+        timeout ? "the backend did not answer in time"
+                : "the backend's response was not valid HTTP",
+        "proxy_error", timeout ? "backend_timeout" : "invalid_response", outcome);
+  }
+
+  auto& upstream = parser.get();
+  http::response<http::buffer_body> response;
+  response.result(upstream.result_int());
+  response.reason(upstream.reason());
+  response.version(version);
+  copy_end_to_end_fields(upstream, response);
+
+  // Framing towards the client: the backend's length when it gave one, otherwise chunked
+  // (HTTP/1.1) or close-delimited (HTTP/1.0). Never both a length and chunked.
+  bool keep_client = request.keep_alive() && !server_.stopping();
+  const bool body_expected = !parser.is_done();
+  if (parser.content_length()) {
+    response.content_length(*parser.content_length());
+  } else if (body_expected) {
+    if (version >= 11) {
+      response.chunked(true);
+    } else {
+      keep_client = false;
+    }
+  } else if (request.method() != http::verb::head) {
+    const unsigned s = upstream.result_int();
+    if (s != 204 && s != 304) response.content_length(0);
+  }
+  response.keep_alive(keep_client);
+  if (meter) {
+    const auto ct = upstream.find(http::field::content_type);
+    const auto ce = upstream.find(http::field::content_encoding);
+    meter->on_response_header(
+        upstream.result_int(),
+        ct == upstream.end() ? std::string_view{} : std::string_view(ct->value()),
+        ce == upstream.end() ? std::string_view{} : std::string_view(ce->value()));
+  }
+
+  response.body().data = nullptr;
+  response.body().size = 0;
+  response.body().more = body_expected;
+  http::response_serializer<http::buffer_body> serializer{response};
+  client_.expires_after(options.client_write_timeout);
+  auto [hec, hn] = co_await http::async_write_header(client_, serializer, use_nothrow);
+  (void)hn;
+  outcome.status_sent = static_cast<int>(upstream.result_int());
+  if (hec) {
+    control_->client_gone = true;
+    co_return false;
+  }
+
+  while (!parser.is_done()) {
+    upstream.body().data = relay_buffer_.data();
+    upstream.body().size = relay_buffer_.size();
+    tcp.expires_after(options.stream_idle_timeout);
+    auto [rec, rn] = co_await http::async_read_some(stream, connection.buffer, parser, use_nothrow);
+    (void)rn;
+    if (rec == http::error::need_buffer) rec = {};
+    const std::size_t got = relay_buffer_.size() - upstream.body().size;
+    if (got > 0) {
+      const std::string_view piece(relay_buffer_.data(), got);
+      if (meter) meter->on_body(piece, time::MonoClock::now());
+      response.body().data = relay_buffer_.data();
+      response.body().size = got;
+      response.body().more = true;
+      client_.expires_after(options.client_write_timeout);
+      auto [wec, wn] = co_await http::async_write(client_, serializer, use_nothrow);
+      (void)wn;
+      if (wec && wec != http::error::need_buffer) {
+        control_->client_gone = true;
+        co_return false;
+      }
+    }
+    if (rec) {
+      if (control_->client_gone || control_->aborted) co_return false;
+      outcome.error =
+          is_timeout(rec) ? llm::ErrorType::backend_timeout : llm::ErrorType::stream_interrupted;
+      outcome.error_message = is_timeout(rec)
+                                  ? "the backend stalled longer than the stream idle timeout"
+                                  : "the backend closed the connection before the response ended";
+      // The client must see the break too: end the connection without a proper last chunk.
+      co_return false;
+    }
+  }
+
+  // The last (empty) chunk, or nothing for a body with a length.
+  response.body().data = nullptr;
+  response.body().size = 0;
+  response.body().more = false;
+  client_.expires_after(options.client_write_timeout);
+  auto [fec, fn] = co_await http::async_write(client_, serializer, use_nothrow);
+  (void)fn;
+  client_.expires_never();
+  if (fec && fec != http::error::need_buffer) {
+    control_->client_gone = true;
+    co_return false;
+  }
+  outcome.body_complete = true;
+  upstream_reusable = upstream.keep_alive() && connection.buffer.size() == 0;
+  co_return keep_client;
+}
+
+}  // namespace lmp::proxy

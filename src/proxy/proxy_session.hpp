@@ -1,0 +1,62 @@
+// One client connection: reads requests, forwards each to the backend, relays the response
+// as it arrives and, for recorded endpoints, measures it and submits the record.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "net/asio.hpp"
+#include "net/upstream_pool.hpp"
+#include "proxy/exchange_meter.hpp"
+#include "proxy/proxy_server.hpp"
+
+namespace lmp::proxy {
+namespace asio = net::asio;
+
+// What other coroutines and the server may see of a session; touched only on its strand.
+struct SessionControl {
+  asio::any_io_executor executor;  // the connection's strand
+  net::tcp::socket* client = nullptr;
+  net::UpstreamConnection* upstream = nullptr;  // the backend connection in use, if any
+  bool idle = true;                             // waiting for the next request
+  bool watching = false;                        // a client-disconnect watcher is armed
+  bool client_gone = false;                     // the client closed or reset the connection
+  bool aborted = false;                         // the server aborted the exchange (shutdown)
+};
+
+class ProxySession {
+ public:
+  ProxySession(ProxyServer& server, net::tcp::socket socket);
+  net::awaitable<void> run();
+
+ private:
+  using ClientRequest = net::http::request<net::http::string_body>;
+
+  net::awaitable<bool> handle(ClientRequest& request, time::MonoTime t0);
+  // Forwards and relays one exchange; fills outcome. Returns whether the client connection
+  // may serve another request.
+  net::awaitable<bool> exchange(ClientRequest& request, ExchangeMeter* meter,
+                                ExchangeOutcome& outcome);
+  template <class Stream>
+  net::awaitable<bool> relay(Stream& stream, net::UpstreamConnection& connection,
+                             const ClientRequest& request, ExchangeMeter* meter,
+                             ExchangeOutcome& outcome, bool& upstream_reusable);
+  // An error answered by the proxy itself (502, 504, 413 ...), OpenAI-style.
+  net::awaitable<bool> answer_error(unsigned version, bool keep_alive, net::http::status status,
+                                    std::string_view message, std::string_view type,
+                                    std::string_view code, ExchangeOutcome& outcome);
+  net::awaitable<void> answer_read_error(const net::error_code& ec);
+  void start_watching_client();
+  void stop_watching_client();
+
+  ProxyServer& server_;
+  net::beast::tcp_stream client_;
+  net::beast::flat_buffer buffer_;
+  std::string client_address_;
+  std::shared_ptr<SessionControl> control_;
+  std::array<char, 16384> relay_buffer_{};
+};
+
+}  // namespace lmp::proxy

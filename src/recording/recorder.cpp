@@ -1,0 +1,96 @@
+#include "recording/recorder.hpp"
+
+#include "support/log.hpp"
+
+namespace lmp::recording {
+
+Recorder::Recorder(std::shared_ptr<storage::Store> store, RecorderOptions options)
+    : store_(std::move(store)), options_(options), writer_([this] { run(); }) {}
+
+Recorder::~Recorder() {
+  stop();
+}
+
+bool Recorder::submit(llm::CompletionRecord record) noexcept {
+  try {
+    std::unique_lock lock(mutex_);
+    if (stopping_ || queue_.size() >= options_.queue_capacity) {
+      lock.unlock();
+      const auto n = dropped_.fetch_add(1, std::memory_order_relaxed) + 1;
+      // Log the first drop and then every 1000th, so a flood cannot flood the log as well.
+      if (n == 1 || n % 1000 == 0)
+        log::warning("recorder queue full or stopped: {} record(s) dropped so far", n);
+      return false;
+    }
+    const bool was_empty = queue_.empty();
+    queue_.push_back(std::move(record));
+    submitted_.fetch_add(1, std::memory_order_relaxed);
+    lock.unlock();
+    if (was_empty) wake_.notify_one();
+    return true;
+  } catch (...) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+}
+
+RecorderStats Recorder::stats() const {
+  RecorderStats s;
+  s.submitted = submitted_.load(std::memory_order_relaxed);
+  s.written = written_.load(std::memory_order_relaxed);
+  s.dropped = dropped_.load(std::memory_order_relaxed);
+  s.write_errors = write_errors_.load(std::memory_order_relaxed);
+  {
+    std::lock_guard lock(mutex_);
+    s.queue_depth = queue_.size();
+  }
+  s.queue_capacity = options_.queue_capacity;
+  return s;
+}
+
+void Recorder::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ && !writer_.joinable()) return;
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (writer_.joinable()) writer_.join();
+}
+
+void Recorder::run() {
+  std::vector<llm::CompletionRecord> batch;
+  batch.reserve(options_.max_batch);
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      // Give a batch a moment to fill: one transaction per record would cap the write rate.
+      if (!stopping_ && queue_.size() < options_.max_batch) {
+        wake_.wait_for(lock, options_.max_delay,
+                       [&] { return stopping_ || queue_.size() >= options_.max_batch; });
+      }
+      while (!queue_.empty() && batch.size() < options_.max_batch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      if (batch.empty() && stopping_) return;
+    }
+    if (!batch.empty()) write_batch(batch);
+  }
+}
+
+void Recorder::write_batch(std::vector<llm::CompletionRecord>& batch) {
+  try {
+    store_->insert(batch);
+    written_.fetch_add(batch.size(), std::memory_order_relaxed);
+  } catch (const std::exception& e) {
+    const auto total =
+        write_errors_.fetch_add(batch.size(), std::memory_order_relaxed) + batch.size();
+    log::error("could not write {} record(s) to the store ({} lost so far): {}", batch.size(),
+               total, e.what());
+  }
+  batch.clear();
+}
+
+}  // namespace lmp::recording
