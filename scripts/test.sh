@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Builds everything with warnings as errors and runs every test: the C++ unit tests (ctest),
+# then the integration tests (Node's test runner) against the real binary and the mock backend.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh --test
+
+preset=${LMP_PRESET:-ci}
+cmake --preset "$preset" >/dev/null
+cmake --build "build/$preset" -j"$(nproc)"
+ctest --preset "$preset" -j"$(nproc)"
+
+cd tests/integration
+npm ci --no-audit --no-fund --loglevel=error
+LMP_BINARY="$PWD/../../build/$preset/src/llm-metrics-proxy" npm test
