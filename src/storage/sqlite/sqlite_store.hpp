@@ -1,0 +1,69 @@
+// The embedded SQLite store: one write connection for the recorder's writer thread and a small
+// pool of read-only connections for the metrics API, in WAL mode so reads never wait on writes.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "storage/sqlite/sqlite_handle.hpp"
+#include "storage/store.hpp"
+
+namespace lmp::storage::sqlite {
+
+struct SqliteOptions {
+  std::string path;                  // e.g. ./data/metrics.db; the parent folder is created
+  bool read_only = false;            // no migration, insert() throws; the schema must be current
+  std::size_t read_connections = 4;  // concurrent readers; at least 1 is opened
+  // How long a statement waits for another process's lock before failing with StoreError.
+  std::chrono::milliseconds busy_timeout{5000};
+};
+
+class SqliteStore final : public Store {
+ public:
+  // Opens (creating when absent), backs up and migrates the database. Throws StoreError with
+  // the path, what failed and what to do.
+  static std::unique_ptr<SqliteStore> open(const SqliteOptions& options);
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  // One transaction for all records; on failure rolls back, throws StoreError, and the store
+  // stays usable. Calls are serialized (the recorder's writer is expected to be the only caller).
+  void insert(std::span<const llm::CompletionRecord> records) override;
+
+  // Thread-safe; each call borrows one read connection (waits when all are in use) and reads
+  // one consistent snapshot.
+  MetricsSummary summarize(const TimeRange& range) override;
+  RequestPage list_requests(const RequestQuery& query) override;
+
+  int schema_version() const { return schema_version_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  struct ReadConnection;
+  class ReadLease;
+
+  SqliteStore(std::string path, bool read_only, int schema_version, Database writer);
+  ReadLease acquire_reader();
+  void release_reader(std::unique_ptr<ReadConnection> conn);
+  [[noreturn]] void throw_read_error(std::string_view what, const SqliteFailure& f) const;
+
+  std::string path_;
+  bool read_only_ = false;
+  int schema_version_ = 0;
+
+  std::mutex write_mutex_;
+  Database writer_;
+  Statement insert_stmt_;
+
+  std::mutex pool_mutex_;
+  std::condition_variable pool_cv_;
+  std::vector<std::unique_ptr<ReadConnection>> idle_readers_;
+};
+
+}  // namespace lmp::storage::sqlite
