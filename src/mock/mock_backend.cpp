@@ -311,7 +311,7 @@ awaitable<bool> answer_generation(MockBackend::State& state, Exchange& x, Endpoi
   if (endpoint == Endpoint::embeddings) {
     std::string body;
     body.reserve(128 + request.input_seeds.size() * (64 + 10 * request.dimensions));
-    append_embeddings(body, request.model, request.input_seeds, request.dimensions,
+    append_embeddings(body, request.model, request.input_seeds, request.dimensions, request.base64,
                       request.prompt_tokens);
     co_return co_await send_json(x, 200, body);
   }

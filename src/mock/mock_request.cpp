@@ -192,6 +192,8 @@ Result<ParsedRequest> parse_request(Endpoint endpoint, std::string_view body) {
         if (auto n = as_int(*d); n && *n >= 1 && *n <= kMaxDimensions)
           out.dimensions = static_cast<int>(*n);
       }
+      if (const auto* f = obj->if_contains("encoding_format"); f && f->is_string())
+        out.base64 = f->get_string() == "base64";
       break;
     }
   }

@@ -23,6 +23,9 @@ struct ParsedRequest {
   // Embeddings: one seed per input, so equal inputs get equal vectors.
   std::vector<std::uint64_t> input_seeds;
   int dimensions = 8;
+  // "encoding_format": "base64" (the OpenAI libraries' default): little-endian float32 vectors
+  // in base64 strings instead of arrays of numbers.
+  bool base64 = false;
 };
 
 // The documented prompt-token rule: ceil(bytes / 4), at least 1, where bytes counts the UTF-8

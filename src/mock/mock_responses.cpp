@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 #include <array>
+#include <cmath>
+#include <cstring>
 #include <iterator>
+#include <vector>
 
 #include "support/json_writer.hpp"
 
@@ -42,6 +45,29 @@ std::uint64_t mix(std::uint64_t x) {
   x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
   x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
   return x ^ (x >> 31);
+}
+
+void append_base64(std::string& out, const unsigned char* data, std::size_t size) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (std::size_t i = 0; i < size; i += 3) {
+    const std::uint32_t b0 = data[i];
+    const std::uint32_t b1 = i + 1 < size ? data[i + 1] : 0;
+    const std::uint32_t b2 = i + 2 < size ? data[i + 2] : 0;
+    const std::uint32_t n = (b0 << 16) | (b1 << 8) | b2;
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += i + 1 < size ? kAlphabet[(n >> 6) & 63] : '=';
+    out += i + 2 < size ? kAlphabet[n & 63] : '=';
+  }
+}
+
+// Component d of the vector for `seed`: uniform in [-1, 1] and rounded to six decimals, so
+// the float and base64 forms of one input agree to float32 precision.
+double embedding_value(std::uint64_t seed, int d) {
+  const auto bits = mix(seed + static_cast<std::uint64_t>(d)) >> 11;
+  const double unit = static_cast<double>(bits) / static_cast<double>(1ull << 53);
+  return std::round((unit * 2.0 - 1.0) * 1e6) / 1e6;
 }
 
 }  // namespace
@@ -89,22 +115,36 @@ void append_text_completion(std::string& out, std::string_view id, std::int64_t 
 }
 
 void append_embeddings(std::string& out, std::string_view model,
-                       std::span<const std::uint64_t> seeds, int dimensions,
+                       std::span<const std::uint64_t> seeds, int dimensions, bool base64,
                        std::int64_t prompt_tokens) {
+  std::vector<unsigned char> bytes;
+  if (base64) bytes.resize(static_cast<std::size_t>(dimensions) * 4);
   out += R"({"object":"list","data":[)";
   for (std::size_t i = 0; i < seeds.size(); ++i) {
     if (i) out += ',';
     out += R"({"object":"embedding","index":)";
     append_int(out, static_cast<std::int64_t>(i));
-    out += R"(,"embedding":[)";
-    for (int d = 0; d < dimensions; ++d) {
-      if (d) out += ',';
-      // Uniform in [-1, 1], six decimals: small, deterministic, and plausible.
-      const auto bits = mix(seeds[i] + static_cast<std::uint64_t>(d)) >> 11;
-      const double unit = static_cast<double>(bits) / static_cast<double>(1ull << 53);
-      fmt::format_to(std::back_inserter(out), "{:.6f}", unit * 2.0 - 1.0);
+    out += R"(,"embedding":)";
+    if (base64) {
+      for (int d = 0; d < dimensions; ++d) {
+        const auto f = static_cast<float>(embedding_value(seeds[i], d));
+        std::uint32_t u;
+        std::memcpy(&u, &f, sizeof u);
+        for (int b = 0; b < 4; ++b)
+          bytes[static_cast<std::size_t>(d) * 4 + b] = static_cast<unsigned char>(u >> (8 * b));
+      }
+      out += '"';
+      append_base64(out, bytes.data(), bytes.size());
+      out += '"';
+    } else {
+      out += '[';
+      for (int d = 0; d < dimensions; ++d) {
+        if (d) out += ',';
+        fmt::format_to(std::back_inserter(out), "{:.6f}", embedding_value(seeds[i], d));
+      }
+      out += ']';
     }
-    out += "]}";
+    out += '}';
   }
   out += R"(],"model":)";
   json::append_quoted(out, model);

@@ -32,7 +32,7 @@ void append_text_completion(std::string& out, std::string_view id, std::int64_t 
                             std::string_view model, std::int64_t tokens,
                             std::string_view finish_reason, const std::optional<Usage>& usage);
 void append_embeddings(std::string& out, std::string_view model,
-                       std::span<const std::uint64_t> seeds, int dimensions,
+                       std::span<const std::uint64_t> seeds, int dimensions, bool base64,
                        std::int64_t prompt_tokens);
 
 // GET /v1/models: the same list every time.

@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 #include <chrono>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <thread>
@@ -115,6 +116,27 @@ std::string inflate_gzip(const std::string& data) {
   EXPECT_EQ(inflate(&zs, Z_FINISH), Z_STREAM_END);
   out.resize(zs.total_out);
   inflateEnd(&zs);
+  return out;
+}
+
+std::vector<float> decode_base64_floats(std::string_view text) {
+  std::string bytes;
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (const char c : text) {
+    if (c == '=') break;
+    const auto at =
+        std::string_view("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+            .find(c);
+    acc = (acc << 6) | static_cast<std::uint32_t>(at);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      bytes += static_cast<char>((acc >> bits) & 0xFF);
+    }
+  }
+  std::vector<float> out(bytes.size() / 4);
+  std::memcpy(out.data(), bytes.data(), out.size() * 4);  // little-endian, as on x86 and ARM
   return out;
 }
 
@@ -289,6 +311,18 @@ TEST_F(MockBackendTest, Embeddings) {
     EXPECT_LE(x.as_double(), 1.0);
   }
   EXPECT_EQ(post("/v1/embeddings", R"({"model":"e"})").status, 400u);
+}
+
+TEST_F(MockBackendTest, EmbeddingsInBase64MatchTheFloats) {
+  start();
+  const auto floats = bj::parse(post("/v1/embeddings", R"({"input":"abc","dimensions":5})").body);
+  const auto b64 = bj::parse(
+      post("/v1/embeddings", R"({"input":"abc","dimensions":5,"encoding_format":"base64"})").body);
+  const auto& expected = floats.at("data").at(0).at("embedding").as_array();
+  const auto got = decode_base64_floats(b64.at("data").at(0).at("embedding").as_string());
+  ASSERT_EQ(got.size(), 5u);
+  ASSERT_EQ(expected.size(), 5u);
+  for (std::size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], expected[i].as_double(), 1e-6);
 }
 
 TEST_F(MockBackendTest, ModelsAndNotFound) {
