@@ -18,6 +18,21 @@ constexpr std::size_t kKeepCapacity = 64 * 1024;
 
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
 
+// A held partial line still includes its "data: " prefix, which the event limit does not
+// count; add_data makes the exact decision once the line is complete, so that the outcome does
+// not depend on where the bytes were split.
+constexpr std::size_t kFieldSlack = 6;
+
+// Whether the line made of `head` + `tail` is a "data" field line ("data" or "data:...").
+bool is_data_line(std::string_view head, std::string_view tail) {
+  char start[5];
+  std::size_t n = 0;
+  for (std::string_view part : {head, tail})
+    for (std::size_t i = 0; i < part.size() && n < 5; ++i) start[n++] = part[i];
+  if (n < 4 || std::memcmp(start, "data", 4) != 0) return false;
+  return n == 4 || start[4] == ':';
+}
+
 std::string_view trim_ascii(std::string_view text) {
   auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
   while (!text.empty() && space(text.front())) text.remove_prefix(1);
@@ -42,6 +57,17 @@ void SseScanner::feed(std::string_view bytes, time::MonoTime now) {
   now_ = now;
   const char* p = bytes.data();
   const char* const end = p + bytes.size();
+  // A UTF-8 byte order mark may open the stream, itself split across feeds. Bytes that began
+  // like one but were not start a line that cannot be a data line.
+  while (bom_matched_ < kBom.size() && p != end) {
+    if (*p == kBom[bom_matched_]) {
+      ++bom_matched_;
+      ++p;
+      continue;
+    }
+    if (bom_matched_ > 0) in_line_ = discard_line_ = true;
+    bom_matched_ = kBom.size();
+  }
   if (pending_cr_ && p != end) {
     pending_cr_ = false;
     if (*p == '\n') ++p;  // the LF of a CRLF split across feeds
@@ -74,8 +100,8 @@ void SseScanner::feed(std::string_view bytes, time::MonoTime now) {
     if (in_line_) {
       // The end of a line that began in an earlier feed.
       in_line_ = false;
-      if (!discard_line_) {
-        if (event_bytes_ + line_.size() + piece.size() > max_event_bytes_) {
+      if (!discard_line_ && is_data_line(line_, piece)) {
+        if (event_bytes_ + line_.size() + piece.size() > max_event_bytes_ + kFieldSlack) {
           drop_event();
         } else {
           line_.append(piece);
@@ -99,28 +125,25 @@ void SseScanner::feed(std::string_view bytes, time::MonoTime now) {
 void SseScanner::hold_partial_line(std::string_view piece) {
   if (!in_line_) {
     in_line_ = true;
-    // Only data lines matter; a comment or a line of a dropped event need not be kept. (The
-    // first line of a stream may start with a BOM, so it is judged when complete.)
-    discard_line_ = skipping_ || (piece.front() == ':' && !first_line_);
+    // Only data lines matter; a comment or a line of a dropped event need not be kept.
+    discard_line_ = skipping_ || piece.front() == ':';
   }
   if (discard_line_) return;
-  if (event_bytes_ + line_.size() + piece.size() > max_event_bytes_) {
+  // Another field (event:, id:, retry:) is ignored; it is known once five bytes are in.
+  if (line_.size() + piece.size() >= 5 && !is_data_line(line_, piece)) {
+    discard_line_ = true;
+    line_.clear();
+    return;
+  }
+  if (event_bytes_ + line_.size() + piece.size() > max_event_bytes_ + kFieldSlack) {
     line_.clear();
     drop_event();
     return;
   }
   line_.append(piece);
-  if (!first_line_ && line_.size() >= 5 && line_.compare(0, 5, "data:") != 0) {
-    discard_line_ = true;  // another field (event:, id:, retry:): ignored
-    line_.clear();
-  }
 }
 
 void SseScanner::take_line(std::string_view line, std::size_t readable_after) {
-  if (first_line_) {
-    first_line_ = false;
-    if (line.substr(0, kBom.size()) == kBom) line.remove_prefix(kBom.size());
-  }
   if (line.empty()) {
     dispatch();
     return;

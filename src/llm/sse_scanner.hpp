@@ -58,10 +58,10 @@ class SseScanner {
 
   // The line being read when the bytes ran out (only while it may still be a data line).
   std::string line_;
-  bool in_line_ = false;       // a line started in an earlier feed is not yet terminated
-  bool discard_line_ = false;  // ...and it is not a data line (or its event was dropped)
-  bool pending_cr_ = false;    // the last feed ended in CR: a leading LF belongs to it
-  bool first_line_ = true;     // a UTF-8 BOM may precede the first line
+  bool in_line_ = false;         // a line started in an earlier feed is not yet terminated
+  bool discard_line_ = false;    // ...and it is not a data line (or its event was dropped)
+  bool pending_cr_ = false;      // the last feed ended in CR: a leading LF belongs to it
+  std::size_t bom_matched_ = 0;  // bytes of a leading UTF-8 BOM seen (3 once decided)
 
   // The current event's data. Fast path: while its single data line still lies inside the
   // caller's buffer, it is only a view (data_view_); it is copied into data_ when a second data
