@@ -218,7 +218,6 @@ net::awaitable<bool> ProxySession::handle(ClientRequest& request, time::MonoTime
 
 net::awaitable<bool> ProxySession::exchange(ClientRequest& request, ExchangeMeter* meter,
                                             ExchangeOutcome& outcome) {
-  const auto& options = server_.options();
   const unsigned version = request.version();
   const bool client_keep_alive = request.keep_alive();
 
@@ -230,8 +229,11 @@ net::awaitable<bool> ProxySession::exchange(ClientRequest& request, ExchangeMete
   for (int attempt = 0;; ++attempt) {
     error_code ec;
     // A retry (after a pooled connection turned out dead) always uses a fresh connection.
-    std::unique_ptr<net::UpstreamConnection> connection =
-        attempt == 0 ? co_await server_.pool().acquire(ec) : co_await server_.pool().connect(ec);
+    std::unique_ptr<net::UpstreamConnection> connection;
+    if (attempt == 0)
+      connection = co_await server_.pool().acquire(ec);
+    else
+      connection = co_await server_.pool().connect(ec);
     if (control_->client_gone) {
       if (connection) connection->close();
       co_return false;
@@ -252,56 +254,11 @@ net::awaitable<bool> ProxySession::exchange(ClientRequest& request, ExchangeMete
     bool upstream_reusable = false;
     bool retry = false;
     bool keep_alive = false;
-    // The relay is written once for both stream types.
+    // Written once for both stream types.
     keep_alive = co_await std::visit(
-        [&](auto& stream) -> net::awaitable<bool> {
-          auto& tcp = beast::get_lowest_layer(stream);
-          tcp.expires_after(options.backend_timeout);
-          auto [wec, wn] = co_await http::async_write(stream, upstream_request, use_nothrow);
-          (void)wn;
-          if (wec) {
-            if (connection->reused && attempt == 0 && !control_->client_gone) {
-              retry = true;
-              co_return false;
-            }
-            outcome.error = is_timeout(wec) ? llm::ErrorType::backend_timeout
-                                            : llm::ErrorType::backend_unreachable;
-            outcome.error_message = "could not send the request to the backend: " + wec.message();
-            co_return co_await answer_error(
-                version, client_keep_alive,
-                is_timeout(wec) ? http::status::gateway_timeout : http::status::bad_gateway,
-                "the proxy could not send the request to the backend (" + wec.message() + ")",
-                "proxy_error", is_timeout(wec) ? "backend_timeout" : "backend_unreachable",
-                outcome);
-          }
-          // Wait for the first byte of the answer, which is also time to first byte.
-          if (connection->buffer.size() == 0) {
-            auto [rec, rn] =
-                co_await stream.async_read_some(connection->buffer.prepare(16384), use_nothrow);
-            connection->buffer.commit(rn);
-            if (rec && rn == 0) {
-              if (connection->reused && attempt == 0 && !is_timeout(rec) &&
-                  !control_->client_gone) {
-                retry = true;
-                co_return false;
-              }
-              if (control_->client_gone) co_return false;
-              outcome.error = is_timeout(rec) ? llm::ErrorType::backend_timeout
-                                              : llm::ErrorType::backend_unreachable;
-              outcome.error_message = is_timeout(rec)
-                                          ? "the backend did not answer within the timeout"
-                                          : "the backend closed the connection without answering";
-              co_return co_await answer_error(
-                  version, client_keep_alive,
-                  is_timeout(rec) ? http::status::gateway_timeout : http::status::bad_gateway,
-                  is_timeout(rec) ? "the backend did not answer in time"
-                                  : "the backend closed the connection without answering",
-                  "proxy_error", is_timeout(rec) ? "backend_timeout" : "backend_unreachable",
-                  outcome);
-            }
-          }
-          if (meter) meter->on_first_byte(time::MonoClock::now());
-          co_return co_await relay(stream, *connection, request, meter, outcome, upstream_reusable);
+        [&](auto& stream) {
+          return send_and_relay(stream, *connection, upstream_request, request, meter, outcome,
+                                attempt, retry, upstream_reusable);
         },
         connection->stream);
     control_->upstream = nullptr;
@@ -315,6 +272,63 @@ net::awaitable<bool> ProxySession::exchange(ClientRequest& request, ExchangeMete
       connection->close();
     co_return keep_alive;
   }
+}
+
+template <class Stream>
+net::awaitable<bool> ProxySession::send_and_relay(
+    Stream& stream, net::UpstreamConnection& conn,
+    net::http::request<net::http::string_body>& upstream_request, const ClientRequest& request,
+    ExchangeMeter* meter, ExchangeOutcome& outcome, int attempt, bool& retry,
+    bool& upstream_reusable) {
+  const auto& options = server_.options();
+  const unsigned version = request.version();
+  const bool client_keep_alive = request.keep_alive();
+  auto* connection = &conn;
+
+  auto& tcp = beast::get_lowest_layer(stream);
+  tcp.expires_after(options.backend_timeout);
+  auto [wec, wn] = co_await http::async_write(stream, upstream_request, use_nothrow);
+  (void)wn;
+  if (wec) {
+    if (connection->reused && attempt == 0 && !control_->client_gone) {
+      retry = true;
+      co_return false;
+    }
+    outcome.error =
+        is_timeout(wec) ? llm::ErrorType::backend_timeout : llm::ErrorType::backend_unreachable;
+    outcome.error_message = "could not send the request to the backend: " + wec.message();
+    co_return co_await answer_error(
+        version, client_keep_alive,
+        is_timeout(wec) ? http::status::gateway_timeout : http::status::bad_gateway,
+        "the proxy could not send the request to the backend (" + wec.message() + ")",
+        "proxy_error", is_timeout(wec) ? "backend_timeout" : "backend_unreachable", outcome);
+  }
+  // Wait for the first byte of the answer, which is also time to first byte.
+  if (connection->buffer.size() == 0) {
+    auto [rec, rn] =
+        co_await stream.async_read_some(connection->buffer.prepare(16384), use_nothrow);
+    connection->buffer.commit(rn);
+    if (rec && rn == 0) {
+      if (connection->reused && attempt == 0 && !is_timeout(rec) && !control_->client_gone) {
+        retry = true;
+        co_return false;
+      }
+      if (control_->client_gone) co_return false;
+      outcome.error =
+          is_timeout(rec) ? llm::ErrorType::backend_timeout : llm::ErrorType::backend_unreachable;
+      outcome.error_message = is_timeout(rec)
+                                  ? "the backend did not answer within the timeout"
+                                  : "the backend closed the connection without answering";
+      co_return co_await answer_error(
+          version, client_keep_alive,
+          is_timeout(rec) ? http::status::gateway_timeout : http::status::bad_gateway,
+          is_timeout(rec) ? "the backend did not answer in time"
+                          : "the backend closed the connection without answering",
+          "proxy_error", is_timeout(rec) ? "backend_timeout" : "backend_unreachable", outcome);
+    }
+  }
+  if (meter) meter->on_first_byte(time::MonoClock::now());
+  co_return co_await relay(stream, *connection, request, meter, outcome, upstream_reusable);
 }
 
 template <class Stream>

@@ -40,6 +40,12 @@ class ProxySession {
   net::awaitable<bool> exchange(ClientRequest& request, ExchangeMeter* meter,
                                 ExchangeOutcome& outcome);
   template <class Stream>
+  net::awaitable<bool> send_and_relay(Stream& stream, net::UpstreamConnection& connection,
+                                      net::http::request<net::http::string_body>& upstream_request,
+                                      const ClientRequest& request, ExchangeMeter* meter,
+                                      ExchangeOutcome& outcome, int attempt, bool& retry,
+                                      bool& upstream_reusable);
+  template <class Stream>
   net::awaitable<bool> relay(Stream& stream, net::UpstreamConnection& connection,
                              const ClientRequest& request, ExchangeMeter* meter,
                              ExchangeOutcome& outcome, bool& upstream_reusable);
