@@ -21,11 +21,15 @@ constexpr std::string_view kAllowedMethods = "GET, OPTIONS";
 
 // Runs a blocking store call on the query pool and resumes the caller on its own executor:
 // co_spawn's use_awaitable completion is dispatched back to the awaiting coroutine's
-// executor, and an exception (StoreError) thrown on the pool is rethrown here.
+// executor, and an exception (StoreError) thrown on the pool is rethrown there.
+// GCC 12 destroys a capturing lambda created in the same expression as a co_await twice
+// (ASan caught it here), so this is not a coroutine, takes `call` by reference, and callers
+// std::move a named lambda in.
 template <class F>
-net::awaitable<std::invoke_result_t<F&>> run_on(asio::any_io_executor pool, F call) {
+net::awaitable<std::invoke_result_t<F&>> run_on(const asio::any_io_executor& pool, F&& call) {
   using R = std::invoke_result_t<F&>;
-  co_return co_await asio::co_spawn(
+  static_assert(!std::is_lvalue_reference_v<F>, "pass the call with std::move");
+  return asio::co_spawn(
       pool, [call = std::move(call)]() mutable -> net::awaitable<R> { co_return call(); },
       asio::use_awaitable);
 }
@@ -67,6 +71,8 @@ MetricsApi::MetricsApi(std::shared_ptr<storage::Store> store,
 net::awaitable<bool> MetricsApi::handle(net::beast::tcp_stream& stream, net::Request& request) {
   net::Response response = co_await answer(request);
   add_common_headers(response);
+  // HEAD is refused, but its answer must still have no body or the connection desyncs.
+  if (request.method() == http::verb::head) response.body().clear();
   co_return co_await net::write_response(stream, std::move(response));
 }
 
@@ -159,9 +165,10 @@ net::awaitable<net::Response> MetricsApi::get_metrics(const net::Request& reques
                                                       const Target& target) {
   auto range = parse_time_range(target);
   if (auto* e = std::get_if<ParamError>(&range)) co_return bad_parameter(request, *e);
-  auto summary = co_await run_on(
-      query_executor_,
-      [store = store_, r = std::get<storage::TimeRange>(range)] { return store->summarize(r); });
+  auto summarize = [store = store_, r = std::get<storage::TimeRange>(range)] {
+    return store->summarize(r);
+  };
+  auto summary = co_await run_on(query_executor_, std::move(summarize));
   co_return net::json_response(request, http::status::ok,
                                metrics_json(time::now_unix_ms(), summary));
 }
@@ -172,8 +179,8 @@ net::awaitable<net::Response> MetricsApi::get_requests(const net::Request& reque
                                                         .max_limit = options_.max_limit});
   if (auto* e = std::get_if<ParamError>(&parsed)) co_return bad_parameter(request, *e);
   const RequestListParams& params = std::get<RequestListParams>(parsed);
-  auto page = co_await run_on(
-      query_executor_, [store = store_, q = params.query] { return store->list_requests(q); });
+  auto list = [store = store_, q = params.query] { return store->list_requests(q); };
+  auto page = co_await run_on(query_executor_, std::move(list));
   auto res =
       net::json_response(request, http::status::ok, request_list_json(page, params.envelope));
   if (page.next) {
