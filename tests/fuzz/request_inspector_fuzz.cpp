@@ -1,0 +1,16 @@
+// libFuzzer target: inspect_request must accept any bytes for every endpoint.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "llm/request_inspector.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view body(reinterpret_cast<const char*>(data), size);
+  for (auto endpoint : {lmp::llm::Endpoint::chat_completions, lmp::llm::Endpoint::completions,
+                        lmp::llm::Endpoint::embeddings}) {
+    const auto info = lmp::llm::inspect_request(endpoint, body);
+    if (!info.parsed && !info.model.empty()) __builtin_trap();
+  }
+  return 0;
+}
