@@ -244,23 +244,27 @@ net::awaitable<bool> ProxySession::exchange(ClientRequest& request, ExchangeMete
       outcome.error_message = "cannot connect to the backend: " + ec.message();
       log::warning("cannot connect to the backend {}: {}", server_.pool().target().display,
                    ec.message());
+      // Named, not a temporary: GCC 12 destroys temporaries in a co_await expression twice.
+      const std::string message =
+          "the proxy could not connect to the backend (" + ec.message() + ")";
       co_return co_await answer_error(
           version, client_keep_alive,
-          is_timeout(ec) ? http::status::gateway_timeout : http::status::bad_gateway,
-          "the proxy could not connect to the backend (" + ec.message() + ")", "proxy_error",
-          is_timeout(ec) ? "backend_timeout" : "backend_unreachable", outcome);
+          is_timeout(ec) ? http::status::gateway_timeout : http::status::bad_gateway, message,
+          "proxy_error", is_timeout(ec) ? "backend_timeout" : "backend_unreachable", outcome);
     }
     control_->upstream = connection.get();
     bool upstream_reusable = false;
     bool retry = false;
     bool keep_alive = false;
     // Written once for both stream types.
-    keep_alive = co_await std::visit(
+    // The awaitable is made first: GCC 12 mishandles temporaries inside a co_await expression.
+    auto send_and_relay_op = std::visit(
         [&](auto& stream) {
           return send_and_relay(stream, *connection, upstream_request, request, meter, outcome,
                                 attempt, retry, upstream_reusable);
         },
         connection->stream);
+    keep_alive = co_await std::move(send_and_relay_op);
     control_->upstream = nullptr;
     if (retry) {
       connection->close();
@@ -297,10 +301,11 @@ net::awaitable<bool> ProxySession::send_and_relay(
     outcome.error =
         is_timeout(wec) ? llm::ErrorType::backend_timeout : llm::ErrorType::backend_unreachable;
     outcome.error_message = "could not send the request to the backend: " + wec.message();
+    const std::string message =
+        "the proxy could not send the request to the backend (" + wec.message() + ")";
     co_return co_await answer_error(
         version, client_keep_alive,
-        is_timeout(wec) ? http::status::gateway_timeout : http::status::bad_gateway,
-        "the proxy could not send the request to the backend (" + wec.message() + ")",
+        is_timeout(wec) ? http::status::gateway_timeout : http::status::bad_gateway, message,
         "proxy_error", is_timeout(wec) ? "backend_timeout" : "backend_unreachable", outcome);
   }
   // Wait for the first byte of the answer, which is also time to first byte.
