@@ -4,9 +4,12 @@ namespace lmp::llm {
 
 std::string_view to_string(Endpoint endpoint) {
   switch (endpoint) {
-    case Endpoint::chat_completions: return "chat/completions";
-    case Endpoint::completions: return "completions";
-    case Endpoint::embeddings: return "embeddings";
+    case Endpoint::chat_completions:
+      return "chat/completions";
+    case Endpoint::completions:
+      return "completions";
+    case Endpoint::embeddings:
+      return "embeddings";
   }
   return "chat/completions";
 }

@@ -35,12 +35,17 @@ ErrorType error_type_for_status(unsigned status) {
   if (status >= 200 && status < 300) return ErrorType::none;
   switch (status) {
     case 401:
-    case 403: return ErrorType::authentication;
-    case 404: return ErrorType::not_found;
-    case 429: return ErrorType::rate_limit;
+    case 403:
+      return ErrorType::authentication;
+    case 404:
+      return ErrorType::not_found;
+    case 429:
+      return ErrorType::rate_limit;
     case 408:
-    case 504: return ErrorType::backend_timeout;
-    default: break;
+    case 504:
+      return ErrorType::backend_timeout;
+    default:
+      break;
   }
   if (status >= 400 && status < 500) return ErrorType::invalid_request;
   return ErrorType::backend_error;
