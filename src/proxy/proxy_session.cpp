@@ -416,7 +416,7 @@ net::awaitable<bool> ProxySession::relay(Stream& stream, net::UpstreamConnection
   auto [hec, hn] = co_await http::async_write_header(client_, serializer, use_nothrow);
   (void)hn;
   outcome.status_sent = static_cast<int>(upstream.result_int());
-  if (hec) {
+  if (hec && hec != http::error::end_of_stream) {
     control_->client_gone = true;
     co_return false;
   }
@@ -438,7 +438,7 @@ net::awaitable<bool> ProxySession::relay(Stream& stream, net::UpstreamConnection
       client_.expires_after(options.client_write_timeout);
       auto [wec, wn] = co_await http::async_write(client_, serializer, use_nothrow);
       (void)wn;
-      if (wec && wec != http::error::need_buffer) {
+      if (wec && wec != http::error::need_buffer && wec != http::error::end_of_stream) {
         control_->client_gone = true;
         co_return false;
       }
@@ -463,7 +463,8 @@ net::awaitable<bool> ProxySession::relay(Stream& stream, net::UpstreamConnection
   auto [fec, fn] = co_await http::async_write(client_, serializer, use_nothrow);
   (void)fn;
   client_.expires_never();
-  if (fec && fec != http::error::need_buffer) {
+  // Beast reports end_of_stream when it wrote a "Connection: close" message: not a failure.
+  if (fec && fec != http::error::need_buffer && fec != http::error::end_of_stream) {
     control_->client_gone = true;
     co_return false;
   }

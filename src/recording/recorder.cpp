@@ -81,14 +81,29 @@ void Recorder::run() {
 }
 
 void Recorder::write_batch(std::vector<llm::CompletionRecord>& batch) {
-  try {
-    store_->insert(batch);
-    written_.fetch_add(batch.size(), std::memory_order_relaxed);
-  } catch (const std::exception& e) {
-    const auto total =
-        write_errors_.fetch_add(batch.size(), std::memory_order_relaxed) + batch.size();
-    log::error("could not write {} record(s) to the store ({} lost so far): {}", batch.size(),
-               total, e.what());
+  // A busy or briefly unavailable database (another process holding the lock, a full disk
+  // being cleaned) should not cost records: try a few times before counting them lost.
+  static constexpr std::chrono::milliseconds kBackoff[] = {std::chrono::milliseconds(50),
+                                                           std::chrono::milliseconds(250),
+                                                           std::chrono::milliseconds(1000)};
+  for (std::size_t attempt = 0;; ++attempt) {
+    try {
+      store_->insert(batch);
+      written_.fetch_add(batch.size(), std::memory_order_relaxed);
+      break;
+    } catch (const std::exception& e) {
+      if (attempt < std::size(kBackoff)) {
+        log::warning("could not write {} record(s) to the store, retrying: {}", batch.size(),
+                     e.what());
+        std::this_thread::sleep_for(kBackoff[attempt]);
+        continue;
+      }
+      const auto total =
+          write_errors_.fetch_add(batch.size(), std::memory_order_relaxed) + batch.size();
+      log::error("could not write {} record(s) to the store ({} lost so far): {}", batch.size(),
+                 total, e.what());
+      break;
+    }
   }
   batch.clear();
 }
