@@ -10,7 +10,7 @@ packages=(
   libgtest-dev
 )
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(sqlite3 nodejs)
+  packages+=(sqlite3 openssl nodejs)
 fi
 
 missing=()
