@@ -181,7 +181,8 @@ describe('chat completions through the proxy', () => {
 
   it('streams event by event: the first content arrives well before the end', async () => {
     const model = uniqueModel('chat-timing');
-    const r = await postJson(`${proxy.url}/v1/chat/completions`, chatBody(model, { stream: true }), {
+    const body = chatBody(model, { stream: true, stream_options: { include_usage: true } });
+    const r = await postJson(`${proxy.url}/v1/chat/completions`, body, {
       headers: { 'X-Mock-Token-Interval-Ms': '100', 'X-Mock-Completion-Tokens': '5', 'X-Mock-TTFT-Ms': '20' },
     });
     assert.equal(r.status, 200);

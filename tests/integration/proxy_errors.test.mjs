@@ -12,9 +12,7 @@ import {
   uniqueModel,
   sseJson,
   hasContent,
-  waitFor,
   dbRows,
-  sqlString,
 } from './lib/harness.mjs';
 
 function assertOpenAIError(r) {
@@ -200,8 +198,18 @@ describe('backend errors and broken streams', () => {
           res.on('error', () => {});
         },
       );
-      req.on('error', () => {});
-      req.setTimeout(8000, () => reject(new Error('no content event within 8 s')));
+      const timer = setTimeout(() => {
+        req.destroy();
+        reject(new Error('no content event within 8 s'));
+      }, 8000);
+      req.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e); // a no-op once resolved (we destroy the request ourselves)
+      });
+      req.on('close', () => {
+        clearTimeout(timer);
+        reject(new Error('connection closed before a content event')); // no-op once resolved
+      });
       req.end(body);
     });
     const row = await proxy.recordFor(model, 5000);

@@ -12,7 +12,6 @@ import {
   assertRecordInvariants,
   stableBody,
   approx,
-  countRows,
   VOLATILE_HEADERS,
 } from './lib/harness.mjs';
 
@@ -30,18 +29,7 @@ describe('other endpoints through the proxy', () => {
     await stack?.stop();
   });
 
-  // Proves that `fn` caused no record: a recorded sentinel request made afterwards is the only
-  // new row (the single writer stores records in order).
-  async function assertNotRecorded(fn) {
-    const before = await countRows(proxy.dbPath);
-    await fn();
-    const sentinel = uniqueModel('sentinel');
-    const s = await postJson(`${proxy.url}/v1/chat/completions`, chatBody(sentinel));
-    assert.equal(s.status, 200);
-    await proxy.recordFor(sentinel);
-    const after = await countRows(proxy.dbPath);
-    assert.equal(after, before + 1, 'only the sentinel request was recorded');
-  }
+  const assertNotRecorded = (fn) => proxy.assertNotRecorded(fn);
 
   it('POST /v1/completions (non-streaming) is forwarded and recorded', async () => {
     const model = uniqueModel('cmpl');
@@ -67,7 +55,7 @@ describe('other endpoints through the proxy', () => {
     assert.equal(row.top_p, 0.5);
     assert.equal(row.user, 'carol');
     assert.equal(row.origin, 'http://cmpl.test');
-    assert.equal(row.message_count, null, 'no messages in a text completion');
+    assert.equal(row.message_count, 1, 'a text completion counts its prompts (one string here)');
     assert.equal(row.prompt_tokens, j.usage.prompt_tokens);
     assert.equal(row.completion_tokens, j.usage.completion_tokens);
     assert.equal(row.total_tokens, j.usage.total_tokens);
@@ -116,6 +104,7 @@ describe('other endpoints through the proxy', () => {
     assert.equal(row.is_streaming, 0);
     assert.equal(row.success, 1);
     assert.equal(row.status_code, 200);
+    assert.equal(row.message_count, 2, 'embeddings count their inputs');
     assert.equal(row.prompt_tokens, j.usage.prompt_tokens);
     if (j.usage.total_tokens !== undefined) assert.equal(row.total_tokens, j.usage.total_tokens);
   });

@@ -1,6 +1,7 @@
 // Integration harness: runs the real llm-metrics-proxy binary and its mock backend on ephemeral
 // ports, reads the SQLite store with the sqlite3 CLI, and speaks raw HTTP where a library would
 // hide what the proxy did. Everything waits on conditions with deadlines, never on fixed sleeps.
+import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
@@ -169,13 +170,23 @@ class Managed {
   }
 
   signal(sig) {
+    this.signalled = true;
     if (!this.exit) this.child.kill(sig);
+  }
+
+  // An exit nobody asked for (a crash), described with the output tail; null otherwise.
+  crashReport() {
+    if (!this.exit || this.signalled) return null;
+    return `${this.name} exited on its own (${JSON.stringify(this.exit)})\n--- ${this.name} output ---\n${this.tail()}`;
   }
 
   // SIGTERM (or the given signal), wait for exit with a deadline, SIGKILL on timeout.
   // Returns {code, signal, killed}.
   async stop({ signal = 'SIGTERM', timeoutMs = STOP_TIMEOUT_MS } = {}) {
+    const crash = this.crashReport();
+    if (crash) throw new Error(crash);
     if (this.exit) return { ...this.exit, killed: false };
+    this.signalled = true;
     this.child.kill(signal);
     let killed = false;
     try {
@@ -224,9 +235,11 @@ export async function startMock(opts = {}) {
     port,
     url: `http://127.0.0.1:${port}`,
     async stop() {
-      const r = await proc.stop();
-      if (!KEEP_TMP) await fsp.rm(dir, { recursive: true, force: true });
-      return r;
+      try {
+        return await proc.stop();
+      } finally {
+        if (!KEEP_TMP) await fsp.rm(dir, { recursive: true, force: true });
+      }
     },
   };
 }
@@ -255,9 +268,11 @@ export async function startProxy(opts = {}) {
     metricsUrl: `http://127.0.0.1:${metricsPort}`,
     rows: (sql) => dbRows(dbPath, sql),
     async stop(stopOpts) {
-      const r = await proc.stop(stopOpts);
-      if (!KEEP_TMP) await fsp.rm(dir, { recursive: true, force: true });
-      return r;
+      try {
+        return await proc.stop(stopOpts);
+      } finally {
+        if (!KEEP_TMP) await fsp.rm(dir, { recursive: true, force: true });
+      }
     },
     // Waits until the query returns at least `count` rows; returns them.
     async waitForRows(sql, count = 1, timeoutMs = 5000) {
@@ -273,6 +288,22 @@ export async function startProxy(opts = {}) {
       } catch (e) {
         throw new Error(`${e.message}; got ${last.length}\n--- proxy output ---\n${proc.tail(20)}`);
       }
+    },
+    // Proves that fn() caused no record: a recorded sentinel request before it (so that earlier
+    // records are in) and one after it (records are written in order by one writer) are the
+    // only new rows.
+    async assertNotRecorded(fn) {
+      const sentinel = async () => {
+        const model = uniqueModel('sentinel');
+        const r = await postJson(`${proxy.url}/v1/chat/completions`, chatBody(model));
+        assert.equal(r.status, 200, `sentinel request: ${r.text.slice(0, 200)}`);
+        await proxy.recordFor(model);
+      };
+      await sentinel();
+      const before = await countRows(dbPath);
+      await fn();
+      await sentinel();
+      assert.equal(await countRows(dbPath), before + 1, 'only the sentinel request after it was recorded');
     },
     // One recorded row selected by model (tests give each request a unique model name).
     async recordFor(model, timeoutMs = 5000) {
@@ -301,9 +332,11 @@ export async function startStack({ mock = {}, proxy = {} } = {}) {
     mock: m,
     proxy: p,
     async stop() {
-      const r = await p.stop();
-      await m.stop();
-      return r;
+      try {
+        return await p.stop();
+      } finally {
+        await m.stop();
+      }
     },
   };
 }
