@@ -10,7 +10,10 @@ packages=(
   libgtest-dev
 )
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(sqlite3 openssl nodejs)
+  packages+=(sqlite3 openssl)
+  # Machines of this kind ship Node.js 20 with npm; fall back to Debian's packages elsewhere.
+  command -v node >/dev/null || packages+=(nodejs)
+  command -v npm >/dev/null || packages+=(npm)
 fi
 
 missing=()
