@@ -76,7 +76,7 @@ describe('backend errors and broken streams', () => {
   before(async () => {
     stack = await startStack({
       mock: { ttftMs: 5, tokensPerSecond: 1000 },
-      proxy: { args: ['--backend-timeout-ms', '800'] },
+      proxy: { args: ['--backend-timeout-ms', '800', '--stream-idle-timeout-ms', '600'] },
     });
     ({ proxy, mock } = stack);
   });
@@ -98,6 +98,36 @@ describe('backend errors and broken streams', () => {
     const row = await proxy.recordFor(model);
     assert.equal(row.success, 0);
     assert.equal(row.status_code, 504);
+    assert.equal(row.error_type, 'backend_timeout');
+  });
+
+  it('a streaming request whose backend stalls before the headers → 504 backend_timeout', async () => {
+    const model = uniqueModel('timeout-s');
+    const r = await postJson(`${proxy.url}/v1/chat/completions`, chatBody(model, { stream: true }), {
+      headers: { 'X-Mock-Stall-Ms': '4000' },
+      timeoutMs: 10000,
+    });
+    assert.equal(r.status, 504, r.text);
+    assertOpenAIError(r);
+    const row = await proxy.recordFor(model);
+    assert.equal(row.error_type, 'backend_timeout');
+    assert.equal(row.is_streaming, 1);
+  });
+
+  it('a stream that stalls longer than --stream-idle-timeout-ms is cut off and recorded as backend_timeout', async () => {
+    const model = uniqueModel('idle');
+    const t0 = Date.now();
+    const r = await postJson(`${proxy.url}/v1/chat/completions`, chatBody(model, { stream: true }), {
+      headers: { 'X-Mock-Completion-Tokens': '3', 'X-Mock-Token-Interval-Ms': '3000', 'X-Mock-TTFT-Ms': '0' },
+      timeoutMs: 10000,
+    });
+    const elapsed = Date.now() - t0;
+    assert.equal(r.status, 200, 'headers and the first events had already gone out');
+    assert.ok(!sseJson(r.text).done, 'no [DONE]');
+    assert.ok(!r.complete || r.aborted, 'the client sees the stream cut off');
+    assert.ok(elapsed < 2500, `cut after ~600 ms of silence, not after the 3 s token gap (${elapsed} ms)`);
+    const row = await proxy.recordFor(model);
+    assert.equal(row.success, 0);
     assert.equal(row.error_type, 'backend_timeout');
   });
 
