@@ -52,6 +52,14 @@ TEST(ParseBackendUrl, OtherSchemesDefaultPortIsKeptInHostHeader) {
   EXPECT_EQ(parse_ok("https://h:8443").host_header(), "h:8443");
 }
 
+// RFC 3986 3.1: schemes are case-insensitive.
+TEST(ParseBackendUrl, SchemeIsCaseInsensitive) {
+  const auto t = parse_ok("HTTPS://api.example.com");
+  EXPECT_TRUE(t.tls);
+  EXPECT_EQ(t.port, "443");
+  EXPECT_FALSE(parse_ok("Http://h:1").tls);
+}
+
 TEST(ParseBackendUrl, HighestPort) {
   EXPECT_EQ(parse_ok("http://h:65535").port, "65535");
   EXPECT_EQ(parse_ok("http://h:1").port, "1");
