@@ -43,7 +43,9 @@ describe('chat completions through the proxy', () => {
     const body = chatBody(model, { max_tokens: 100, temperature: 0.7, top_p: 0.9, user: 'alice' });
     const text = JSON.stringify(body);
     const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${KEY}`, Origin: 'http://app.example.test' };
+    const tSend = Date.now();
     const viaProxy = await request(`${proxy.url}/v1/chat/completions`, { method: 'POST', body: text, headers });
+    const tDone = Date.now();
     const direct = await request(`${mock.url}/v1/chat/completions`, { method: 'POST', body: text, headers });
 
     assert.equal(viaProxy.status, 200, viaProxy.text);
@@ -83,6 +85,10 @@ describe('chat completions through the proxy', () => {
     assert.equal(row.response_bytes, viaProxy.body.length, 'response_bytes = bytes relayed');
     assert.ok(row.app_version, 'app_version set');
     assert.ok(String(row.backend).includes(String(mock.port)), `backend names the mock (${row.backend})`);
+    // The timestamp is t0 (request fully received) and the response time fits in what the client saw.
+    const ts = Date.parse(row.timestamp);
+    assert.ok(ts >= tSend - 5 && ts <= tDone + 5, `timestamp ${row.timestamp} within the request (${new Date(tSend).toISOString()}..${new Date(tDone).toISOString()})`);
+    assert.ok(row.response_time_ms <= viaProxy.tEnd + 1, `response_time ${row.response_time_ms} <= client-observed ${viaProxy.tEnd}`);
     // Non-streaming: TTFT is the response time; tokens/s = completion tokens / response time.
     assert.ok(approx(row.time_to_first_token_ms, row.response_time_ms, { abs: 0.01 }), 'non-streamed TTFT = response time');
     assert.ok(
@@ -351,6 +357,98 @@ describe('chat completions through the proxy', () => {
     assert.equal(row.success, 1);
     assert.equal(row.completion_tokens, j.usage.completion_tokens);
     assert.equal(row.prompt_tokens, j.usage.prompt_tokens);
+  });
+
+  it('large answers (streamed and not) arrive complete and byte-identical in length', async () => {
+    for (const stream of [false, true]) {
+      const model = uniqueModel(stream ? 'big-s' : 'big');
+      const text = JSON.stringify(chatBody(model, stream ? { stream: true, stream_options: { include_usage: true } } : {}));
+      const headers = { 'Content-Type': 'application/json', 'X-Mock-Completion-Tokens': '3000', 'X-Mock-Token-Interval-Ms': '0', 'X-Mock-TTFT-Ms': '0' };
+      const viaProxy = await request(`${proxy.url}/v1/chat/completions`, { method: 'POST', body: text, headers });
+      const direct = await request(`${mock.url}/v1/chat/completions`, { method: 'POST', body: text, headers });
+      assert.equal(viaProxy.status, 200);
+      assert.equal(viaProxy.body.length, direct.body.length, `same length (${viaProxy.body.length} vs ${direct.body.length})`);
+      if (stream) {
+        const s = sseJson(viaProxy.text);
+        assert.ok(s.done);
+        assert.equal(s.payloads.filter((p) => p.choices?.[0]?.delta?.content).length, 3000);
+      }
+      const row = await proxy.recordFor(model);
+      assert.equal(row.completion_tokens, 3000);
+      assert.equal(row.response_bytes, viaProxy.body.length);
+    }
+  });
+
+  it('200 requests, 50 at a time: every one answered and recorded exactly once, successful, with its own usage', async () => {
+    // A complete answer must never be recorded as a failure because the client closed its
+    // connection right after reading the last byte (agent: false sends Connection: close).
+    const jobs = [];
+    const results = [];
+    for (let batch = 0; batch < 4; batch += 1) {
+      const batchJobs = Array.from({ length: 50 }, (_, i) => {
+        const model = uniqueModel('conc');
+        const stream = i % 2 === 0;
+        const n = 1 + (i % 7);
+        const body = chatBody(model, stream ? { stream: true, stream_options: { include_usage: true } } : {});
+        return { model, stream, n, p: postJson(`${proxy.url}/v1/chat/completions`, body, { headers: { 'X-Mock-Completion-Tokens': String(n), 'X-Mock-Token-Interval-Ms': '5' } }) };
+      });
+      results.push(...(await Promise.all(batchJobs.map((j) => j.p))));
+      jobs.push(...batchJobs);
+    }
+    for (const [i, r] of results.entries()) {
+      assert.equal(r.status, 200);
+      if (jobs[i].stream) assert.ok(sseJson(r.text).done);
+      else assert.equal(JSON.parse(r.text).model, jobs[i].model, 'each client got its own answer');
+    }
+    const names = jobs.map((j) => `'${j.model}'`).join(',');
+    const rows = await proxy.waitForRows(`select model, completion_tokens, is_streaming, success, error_type, error_message, status_code, finish_reason from completion_requests where model in (${names})`, jobs.length);
+    assert.equal(rows.length, jobs.length);
+    const byModel = new Map(rows.map((r) => [r.model, r]));
+    assert.equal(byModel.size, jobs.length, 'no duplicates');
+    const failed = rows.filter((r) => r.success !== 1);
+    assert.deepEqual(failed, [], `${failed.length} of ${jobs.length} complete answers recorded as failures`);
+    for (const j of jobs) {
+      const r = byModel.get(j.model);
+      assert.equal(r.completion_tokens, j.n, j.model);
+      assert.equal(r.is_streaming, j.stream ? 1 : 0);
+      assert.equal(r.success, 1, `${j.model} (stream ${j.stream}, ${j.n} tokens): ${JSON.stringify(r)}`);
+    }
+  });
+
+  it('pipelined requests on one connection are answered in order', async () => {
+    const a = uniqueModel('pipe-a');
+    const b = uniqueModel('pipe-b');
+    const req = (model) => {
+      const body = JSON.stringify(chatBody(model));
+      return rawRequestBytes('POST', '/v1/chat/completions', [
+        ['Host', 'localhost'],
+        ['Content-Type', 'application/json'],
+        ['Content-Length', String(Buffer.byteLength(body))],
+      ], body);
+    };
+    const both = Buffer.concat([req(a), req(b)]);
+    const net = await import('node:net');
+    const text = await new Promise((resolve, reject) => {
+      const sock = net.connect({ port: proxy.proxyPort, host: '127.0.0.1' });
+      let buf = '';
+      const timer = setTimeout(() => { sock.destroy(); reject(new Error(`timeout; got ${buf.slice(0, 300)}`)); }, 5000);
+      sock.on('connect', () => sock.write(both));
+      sock.on('data', (d) => {
+        buf += d.toString('latin1');
+        const models = [...buf.matchAll(/"model":"([^"]+)"/g)].map((m) => m[1]);
+        if (models.includes(a) && models.includes(b) && /\}\s*$/.test(buf)) {
+          clearTimeout(timer);
+          sock.destroy();
+          resolve(buf);
+        }
+      });
+      sock.on('error', (e) => { clearTimeout(timer); reject(e); });
+    });
+    const statuses = [...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
+    assert.deepEqual(statuses, ['200', '200']);
+    assert.ok(text.indexOf(a) < text.indexOf(b), 'answers in request order');
+    await proxy.recordFor(a);
+    await proxy.recordFor(b);
   });
 
   it('X-Mock-No-Usage: a non-streamed reply without usage records NULL tokens', async () => {
