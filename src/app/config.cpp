@@ -54,6 +54,12 @@ bool parse_bool(const std::string& name, const std::string& value) {
   bad(name, value, "expected true or false");
 }
 
+// An IPv6 address in a URL needs brackets: BACKEND_HOST=::1 means http://[::1]:PORT.
+std::string bracket_ipv6(const std::string& host) {
+  if (host.find(':') != std::string::npos && !host.starts_with("[")) return "[" + host + "]";
+  return host;
+}
+
 struct BackendParts {
   std::optional<std::string> url, host, port;
 };
@@ -166,14 +172,12 @@ Config load_config(const std::vector<std::string>& args, std::optional<ConfigExi
   BackendParts backend;
   const auto all = settings(backend);
 
-  for (const auto& s : all) {
-    if (s.env.empty()) continue;
-    if (const char* v = std::getenv(s.env.c_str()); v != nullptr && *v != '\0')
-      s.apply(config, s.env, v);
-  }
-  // Flags after the environment, so they win.
-  BackendParts from_env = backend;
-  backend = {};
+  // Flags are read first so that an environment variable a flag overrides is never judged.
+  struct FlagValue {
+    const Setting* setting;
+    std::string name, value;
+  };
+  std::vector<FlagValue> flags;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "-h" || arg == "--help") {
@@ -200,19 +204,34 @@ Config load_config(const std::vector<std::string>& args, std::optional<ConfigExi
       if (i + 1 >= args.size()) throw ConfigError("option " + name + " needs a value");
       value = args[++i];
     }
-    setting->apply(config, name, value);
+    flags.push_back({setting, name, value});
   }
+  auto given_as_flag = [&](const Setting& s) {
+    for (const auto& f : flags)
+      if (f.setting == &s) return true;
+    return false;
+  };
+
+  for (const auto& s : all) {
+    if (s.env.empty() || given_as_flag(s)) continue;
+    if (const char* v = std::getenv(s.env.c_str()); v != nullptr && *v != '\0')
+      s.apply(config, s.env, v);
+  }
+  BackendParts from_env = backend;
+  backend = {};
+  for (const auto& f : flags) f.setting->apply(config, f.name, f.value);
   // A URL set by flag beats host/port from anywhere; host/port set by flag beat an env URL.
   std::optional<std::string> url;
   if (backend.url) {
     url = backend.url;
   } else if (backend.host || backend.port) {
-    url = "http://" + backend.host.value_or(from_env.host.value_or("localhost")) + ":" +
-          backend.port.value_or(from_env.port.value_or("11434"));
+    url = "http://" + bracket_ipv6(backend.host.value_or(from_env.host.value_or("localhost"))) +
+          ":" + backend.port.value_or(from_env.port.value_or("11434"));
   } else if (from_env.url) {
     url = from_env.url;
   } else {
-    url = "http://" + from_env.host.value_or("localhost") + ":" + from_env.port.value_or("11434");
+    url = "http://" + bracket_ipv6(from_env.host.value_or("localhost")) + ":" +
+          from_env.port.value_or("11434");
   }
   if (auto parsed = net::parse_backend_url(*url); !parsed) bad("backend URL", *url, parsed.error());
   config.backend_url = *url;

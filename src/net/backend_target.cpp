@@ -12,19 +12,23 @@ std::string BackendTarget::host_header() const {
 }
 
 Result<BackendTarget> parse_backend_url(std::string_view url) {
-  auto parsed = boost::urls::parse_absolute_uri(url);
+  // parse_uri, not parse_absolute_uri, so that a fragment gets its own clear message below.
+  auto parsed = boost::urls::parse_uri(url);
   if (!parsed)
     return Error{
         "expected an absolute URL like http://localhost:11434 or https://api.example.com/v1"};
   const auto& u = *parsed;
   BackendTarget t;
-  const std::string scheme = u.scheme();
-  if (scheme == "http") {
+  // Schemes are case-insensitive (RFC 3986 3.1): scheme_id() compares them that way.
+  std::string scheme;
+  if (u.scheme_id() == boost::urls::scheme::http) {
     t.tls = false;
-  } else if (scheme == "https") {
+    scheme = "http";
+  } else if (u.scheme_id() == boost::urls::scheme::https) {
     t.tls = true;
+    scheme = "https";
   } else {
-    return Error{"the scheme must be http or https, not '" + scheme + "'"};
+    return Error{"the scheme must be http or https, not '" + std::string(u.scheme()) + "'"};
   }
   if (u.has_userinfo())
     return Error{"credentials in the URL are not allowed; clients send their own"};

@@ -4,6 +4,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 
@@ -25,12 +26,15 @@ class ContentDecoder {
   bool failed() const { return failed_; }
 
  private:
+  void inflate_into(std::string_view in);
+
   Encoding encoding_;
   z_stream zs_{};
   bool initialised_ = false;
   bool failed_ = false;
   bool finished_ = false;
   std::string out_;
+  std::string pending_;  // deflate: the first bytes, until the wrapper is known
 };
 
 }  // namespace lmp::proxy

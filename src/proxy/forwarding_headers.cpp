@@ -84,9 +84,10 @@ void prepare_upstream_request(const net::http::request_header<>& client_request,
   out.version(11);
   copy_end_to_end_fields(client_request, out);
   out.set(field::host, backend.host_header());
+  // Every X-Forwarded-For line the client sent, joined, then this hop.
   std::string forwarded_for;
-  if (auto it = client_request.find("X-Forwarded-For"); it != client_request.end()) {
-    forwarded_for = it->value();
+  for (auto [it, end] = client_request.equal_range("X-Forwarded-For"); it != end; ++it) {
+    forwarded_for.append(it->value());
     forwarded_for += ", ";
   }
   forwarded_for.append(client_address);

@@ -49,11 +49,13 @@ RecorderStats Recorder::stats() const {
 }
 
 void Recorder::stop() {
+  // Serialised: two threads stopping at once must not both join the writer.
+  std::lock_guard stop_lock(stop_mutex_);
   {
     std::lock_guard lock(mutex_);
-    if (stopping_ && !writer_.joinable()) return;
     stopping_ = true;
   }
+  stopping_flag_.store(true);
   wake_.notify_one();
   if (writer_.joinable()) writer_.join();
 }
@@ -92,7 +94,9 @@ void Recorder::write_batch(std::vector<llm::CompletionRecord>& batch) {
       written_.fetch_add(batch.size(), std::memory_order_relaxed);
       break;
     } catch (const std::exception& e) {
-      if (attempt < std::size(kBackoff)) {
+      // While stopping, one quick retry only: shutdown must not wait on a dead database.
+      const std::size_t retries = stopping_flag_.load() ? 1 : std::size(kBackoff);
+      if (attempt < retries) {
         log::warning("could not write {} record(s) to the store, retrying: {}", batch.size(),
                      e.what());
         std::this_thread::sleep_for(kBackoff[attempt]);

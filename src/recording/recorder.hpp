@@ -57,7 +57,9 @@ class Recorder {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<llm::CompletionRecord> queue_;
-  bool stopping_ = false;
+  bool stopping_ = false;                   // guarded by mutex_
+  std::atomic<bool> stopping_flag_{false};  // the same, readable without the lock
+  std::mutex stop_mutex_;
   std::atomic<std::uint64_t> submitted_{0}, written_{0}, dropped_{0}, write_errors_{0};
   std::thread writer_;
 };

@@ -123,8 +123,12 @@ std::optional<std::int64_t> parse_iso8601(std::string_view s) {
       ++pos;
       int oh = 0, om = 0;
       if (!read_digits(s, pos, 2, oh)) return std::nullopt;
-      if (pos < s.size() && s[pos] == ':') ++pos;
-      if (pos < s.size() && !read_digits(s, pos, 2, om)) return std::nullopt;
+      if (pos < s.size() && s[pos] == ':') {
+        ++pos;  // "+01:" without minutes is not an offset
+        if (!read_digits(s, pos, 2, om)) return std::nullopt;
+      } else if (pos < s.size() && !read_digits(s, pos, 2, om)) {
+        return std::nullopt;
+      }
       if (oh > 23 || om > 59) return std::nullopt;
       offset_minutes = (z == '+' ? 1 : -1) * (oh * 60 + om);
     } else {
