@@ -151,19 +151,20 @@ class Managed {
   // deadline or when the process exits first.
   async waitForLine(re, timeoutMs = STARTUP_TIMEOUT_MS) {
     try {
-      return await waitFor(
+      const found = await waitFor(
         () => {
           for (const line of this.stdoutLines) {
             const m = line.match(re);
-            if (m) return m;
+            if (m) return { m };
           }
-          if (this.exit) {
-            throw new Error(`${this.name} exited early (${JSON.stringify(this.exit)})`);
-          }
+          // Exceptions in a waitFor condition mean "not yet": report the exit as a value.
+          if (this.exit) return { exited: this.exit };
           return null;
         },
         { timeoutMs, intervalMs: 10, what: `${this.name} line ${re}` },
       );
+      if (found.exited) throw new Error(`${this.name} exited before printing ${re} (${JSON.stringify(found.exited)})`);
+      return found.m;
     } catch (e) {
       throw new Error(`${e.message}\n--- ${this.name} output ---\n${this.tail()}`);
     }
@@ -216,6 +217,19 @@ async function makeTmpDir(prefix) {
   return fsp.mkdtemp(path.join(os.tmpdir(), `lmp-it-${prefix}-`));
 }
 
+// Runs the start-up wait; if it fails (the process refused its settings, or never said it was
+// listening) the process is stopped and its temporary directory removed before rethrowing.
+async function startedOrCleanedUp(proc, dir, wait) {
+  try {
+    return await wait();
+  } catch (e) {
+    proc.signalled = true;
+    await proc.stop({ timeoutMs: 3000 }).catch(() => {});
+    if (!KEEP_TMP) await fsp.rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
 // Starts the mock backend on an ephemeral port.
 // opts: {ttftMs, tokensPerSecond, completionTokens, fast, args: [...extra]}
 export async function startMock(opts = {}) {
@@ -227,7 +241,7 @@ export async function startMock(opts = {}) {
   if (opts.args) args.push(...opts.args);
   const dir = await makeTmpDir('mock');
   const proc = spawnManaged('mock', args, { logPath: path.join(dir, 'mock.log') });
-  const m = await proc.waitForLine(/mock backend listening on ([\d.]+):(\d+)/);
+  const m = await startedOrCleanedUp(proc, dir, () => proc.waitForLine(/mock backend listening on ([\d.]+):(\d+)/));
   const port = Number(m[2]);
   return {
     proc,
@@ -254,8 +268,10 @@ export async function startProxy(opts = {}) {
   args.push('--listen-address', '127.0.0.1', '--proxy-port', '0', '--metrics-port', '0', '--db-path', dbPath);
   if (opts.args) args.push(...opts.args);
   const proc = spawnManaged('proxy', args, { env: opts.env ?? {}, logPath: path.join(dir, 'proxy.log') });
-  const p = await proc.waitForLine(/proxy listening on (https?:\/\/[^\s]+?):(\d+)\b/);
-  const mm = await proc.waitForLine(/metrics API listening on (https?:\/\/[^\s]+?):(\d+)\b/);
+  const [p, mm] = await startedOrCleanedUp(proc, dir, async () => [
+    await proc.waitForLine(/proxy listening on (https?:\/\/[^\s]+?):(\d+)\b/),
+    await proc.waitForLine(/metrics API listening on (https?:\/\/[^\s]+?):(\d+)\b/),
+  ]);
   const proxyPort = Number(p[2]);
   const metricsPort = Number(mm[2]);
   const proxy = {
