@@ -31,17 +31,6 @@ int run_proxy(const Config& config) {
   log::set_level(config.log_level);
   const auto backend = net::parse_backend_url(config.backend_url);  // validated by load_config
 
-  std::shared_ptr<storage::sqlite::SqliteStore> store;
-  try {
-    store = storage::sqlite::SqliteStore::open(storage::sqlite::SqliteOptions{config.db_path});
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "llm-metrics-proxy: cannot use the database: %s\n", e.what());
-    return 1;
-  }
-  recording::RecorderOptions recorder_options;
-  recorder_options.queue_capacity = config.queue_capacity;
-  recording::Recorder recorder(store, recorder_options);
-
   const unsigned threads =
       config.threads ? config.threads : std::max(1u, std::thread::hardware_concurrency());
   asio::io_context io(static_cast<int>(threads));
@@ -53,12 +42,30 @@ int run_proxy(const Config& config) {
   upstream_options.ca_file = config.ca_file;
   upstream_options.verify_tls = config.tls_verify;
 
+  // Settings that can still be wrong (the CA file) are checked before the database is touched.
   std::shared_ptr<net::UpstreamPool> pool;
+  try {
+    pool = std::make_shared<net::UpstreamPool>(io.get_executor(), *backend, upstream_options);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "llm-metrics-proxy: %s\n", e.what());
+    return 1;
+  }
+
+  std::shared_ptr<storage::sqlite::SqliteStore> store;
+  try {
+    store = storage::sqlite::SqliteStore::open(storage::sqlite::SqliteOptions{config.db_path});
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "llm-metrics-proxy: cannot use the database: %s\n", e.what());
+    return 1;
+  }
+  recording::RecorderOptions recorder_options;
+  recorder_options.queue_capacity = config.queue_capacity;
+  recording::Recorder recorder(store, recorder_options);
+
   std::unique_ptr<proxy::ProxyServer> proxy_server;
   std::unique_ptr<api::MetricsApi> metrics_api;
   std::unique_ptr<net::Listener> proxy_listener, metrics_listener;
   try {
-    pool = std::make_shared<net::UpstreamPool>(io.get_executor(), *backend, upstream_options);
     proxy::ProxyOptions proxy_options;
     proxy_options.max_body_bytes = config.max_body_bytes;
     proxy_options.max_header_bytes = config.max_header_bytes;

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 
+#include "net/chunked_decoder.hpp"
 #include "net/http_server.hpp"
 #include "proxy/forwarding_headers.hpp"
 #include "proxy/routes.hpp"
@@ -203,7 +204,8 @@ net::awaitable<bool> ProxySession::handle(ClientRequest& request, time::MonoTime
   const auto end = time::MonoClock::now();
 
   if (meter) {
-    if (control_->client_gone) {
+    // A client that closes after it received the whole response has not disconnected early.
+    if (control_->client_gone && !outcome.body_complete) {
       outcome.error = llm::ErrorType::client_disconnected;
       outcome.error_message = "the client closed the connection before the response ended";
     }
@@ -343,24 +345,23 @@ net::awaitable<bool> ProxySession::relay(Stream& stream, net::UpstreamConnection
   const auto& options = server_.options();
   auto& tcp = beast::get_lowest_layer(stream);
   const unsigned version = request.version();
+  const bool head_request = request.method() == http::verb::head;
 
-  // A fresh parser per response head, so an interim response (103 Early Hints) can be
-  // skipped: it is not relayed, the final one is.
-  std::optional<http::response_parser<http::buffer_body>> parser_storage;
+  // Beast parses the response head only; the body is relayed as raw bytes below. A fresh
+  // parser per head lets an interim response (103 Early Hints) be skipped.
+  std::optional<http::response_parser<http::empty_body>> parser;
   error_code ec;
   for (;;) {
-    parser_storage.emplace();
-    parser_storage->body_limit(boost::none);
-    parser_storage->header_limit(64 << 10);
-    if (request.method() == http::verb::head) parser_storage->skip(true);
+    parser.emplace();
+    parser->header_limit(64 << 10);
+    if (head_request) parser->skip(true);
     tcp.expires_after(options.backend_timeout);
     std::size_t n = 0;
     std::tie(ec, n) =
-        co_await http::async_read_header(stream, connection.buffer, *parser_storage, use_nothrow);
-    const unsigned status = parser_storage->get().result_int();
+        co_await http::async_read_header(stream, connection.buffer, *parser, use_nothrow);
+    const unsigned status = parser->get().result_int();
     if (ec || status < 100 || status >= 200 || status == 101) break;
   }
-  auto& parser = *parser_storage;
   if (ec) {
     if (control_->client_gone) co_return false;
     const bool timeout = is_timeout(ec);
@@ -375,101 +376,142 @@ net::awaitable<bool> ProxySession::relay(Stream& stream, net::UpstreamConnection
         "proxy_error", timeout ? "backend_timeout" : "invalid_response", outcome);
   }
 
-  auto& upstream = parser.get();
-  http::response<http::buffer_body> response;
-  response.result(upstream.result_int());
+  const auto& upstream = parser->get();
+  const unsigned status = upstream.result_int();
+  enum class Framing { none, length, chunked, until_close };
+  Framing framing = Framing::until_close;
+  std::uint64_t remaining = 0;
+  if (head_request || status == 204 || status == 304 || parser->is_done()) {
+    framing = Framing::none;
+  } else if (parser->chunked()) {
+    framing = Framing::chunked;
+  } else if (parser->content_length()) {
+    remaining = *parser->content_length();
+    framing = remaining == 0 ? Framing::none : Framing::length;
+  }
+
+  http::response<http::empty_body> response;
+  response.result(status);
   response.reason(upstream.reason());
   response.version(version);
   copy_end_to_end_fields(upstream, response);
-
-  // Framing towards the client: the backend's length when it gave one, otherwise chunked
-  // (HTTP/1.1) or close-delimited (HTTP/1.0). Never both a length and chunked.
+  // The client gets the backend's framing where it can: the same length, or the same chunks
+  // byte for byte. Only an HTTP/1.0 client of a chunked backend, or a backend that ends its
+  // body by closing, gets a body that ends when the connection closes.
   bool keep_client = request.keep_alive() && !server_.stopping();
-  const bool body_expected = !parser.is_done();
-  if (parser.content_length()) {
-    response.content_length(*parser.content_length());
-  } else if (body_expected) {
-    if (version >= 11) {
-      response.chunked(true);
-    } else {
+  bool forward_chunks_raw = false;
+  switch (framing) {
+    case Framing::none:
+      if (head_request) {
+        if (auto it = upstream.find(http::field::content_length); it != upstream.end())
+          response.set(http::field::content_length, it->value());
+      } else if (status != 204 && status != 304) {
+        response.content_length(0);
+      }
+      break;
+    case Framing::length:
+      response.content_length(remaining);
+      break;
+    case Framing::chunked:
+      if (version >= 11) {
+        response.chunked(true);
+        forward_chunks_raw = true;
+      } else {
+        keep_client = false;
+      }
+      break;
+    case Framing::until_close:
       keep_client = false;
-    }
-  } else if (request.method() != http::verb::head) {
-    const unsigned s = upstream.result_int();
-    if (s != 204 && s != 304) response.content_length(0);
+      break;
   }
   response.keep_alive(keep_client);
   if (meter) {
     const auto ct = upstream.find(http::field::content_type);
     const auto ce = upstream.find(http::field::content_encoding);
     meter->on_response_header(
-        upstream.result_int(),
-        ct == upstream.end() ? std::string_view{} : std::string_view(ct->value()),
+        status, ct == upstream.end() ? std::string_view{} : std::string_view(ct->value()),
         ce == upstream.end() ? std::string_view{} : std::string_view(ce->value()));
   }
 
-  response.body().data = nullptr;
-  response.body().size = 0;
-  response.body().more = body_expected;
-  http::response_serializer<http::buffer_body> serializer{response};
+  http::response_serializer<http::empty_body> serializer{response};
   client_.expires_after(options.client_write_timeout);
   auto [hec, hn] = co_await http::async_write_header(client_, serializer, use_nothrow);
   (void)hn;
-  outcome.status_sent = static_cast<int>(upstream.result_int());
+  outcome.status_sent = static_cast<int>(status);
   if (hec && hec != http::error::end_of_stream) {
     control_->client_gone = true;
     co_return false;
   }
 
-  while (!parser.is_done()) {
-    upstream.body().data = relay_buffer_.data();
-    upstream.body().size = relay_buffer_.size();
-    tcp.expires_after(options.stream_idle_timeout);
-    auto [rec, rn] = co_await http::async_read_some(stream, connection.buffer, parser, use_nothrow);
-    (void)rn;
-    if (rec == http::error::need_buffer) rec = {};
-    const std::size_t got = relay_buffer_.size() - upstream.body().size;
-    if (got > 0) {
-      const std::string_view piece(relay_buffer_.data(), got);
-      if (meter) meter->on_body(piece, time::MonoClock::now());
-      response.body().data = relay_buffer_.data();
-      response.body().size = got;
-      response.body().more = true;
+  // The body: each read from the backend is written to the client at once, never held back
+  // for more, and the meter sees the payload of the same bytes.
+  net::ChunkedDecoder chunks;
+  auto& buffer = connection.buffer;
+  bool complete = framing == Framing::none;
+  while (!complete) {
+    if (buffer.size() == 0) {
+      tcp.expires_after(options.stream_idle_timeout);
+      auto [rec, rn] = co_await stream.async_read_some(buffer.prepare(kRelayReadSize), use_nothrow);
+      buffer.commit(rn);
+      if (rn == 0 && rec) {
+        if (framing == Framing::until_close &&
+            (rec == asio::error::eof || rec == asio::ssl::error::stream_truncated)) {
+          complete = true;
+          break;
+        }
+        if (control_->client_gone || control_->aborted) co_return false;
+        outcome.error =
+            is_timeout(rec) ? llm::ErrorType::backend_timeout : llm::ErrorType::stream_interrupted;
+        outcome.error_message = is_timeout(rec)
+                                    ? "the backend stalled longer than the stream idle timeout"
+                                    : "the backend closed the connection before the response ended";
+        // The client must see the break too: the connection ends without a proper end.
+        co_return false;
+      }
+    }
+    const auto now = time::MonoClock::now();
+    const std::string_view data(static_cast<const char*>(buffer.data().data()), buffer.size());
+    std::string_view to_client;
+    std::size_t consumed = 0;
+    if (framing == Framing::chunked) {
+      decoded_.clear();
+      consumed = chunks.feed(data, [&](std::string_view payload) {
+        if (meter) meter->on_body(payload, now);
+        if (!forward_chunks_raw) decoded_.append(payload);
+      });
+      if (chunks.failed()) {
+        outcome.error = llm::ErrorType::invalid_response;
+        outcome.error_message = "the backend sent an invalid chunked body";
+        co_return false;
+      }
+      complete = chunks.done();
+      to_client = forward_chunks_raw ? data.substr(0, consumed) : std::string_view(decoded_);
+    } else {
+      consumed = framing == Framing::length
+                     ? static_cast<std::size_t>(std::min<std::uint64_t>(remaining, data.size()))
+                     : data.size();
+      to_client = data.substr(0, consumed);
+      if (meter) meter->on_body(to_client, now);
+      if (framing == Framing::length) {
+        remaining -= consumed;
+        complete = remaining == 0;
+      }
+    }
+    if (!to_client.empty()) {
       client_.expires_after(options.client_write_timeout);
-      auto [wec, wn] = co_await http::async_write(client_, serializer, use_nothrow);
+      auto [wec, wn] = co_await asio::async_write(client_, asio::buffer(to_client), use_nothrow);
       (void)wn;
-      if (wec && wec != http::error::need_buffer && wec != http::error::end_of_stream) {
+      if (wec) {
         control_->client_gone = true;
         co_return false;
       }
     }
-    if (rec) {
-      if (control_->client_gone || control_->aborted) co_return false;
-      outcome.error =
-          is_timeout(rec) ? llm::ErrorType::backend_timeout : llm::ErrorType::stream_interrupted;
-      outcome.error_message = is_timeout(rec)
-                                  ? "the backend stalled longer than the stream idle timeout"
-                                  : "the backend closed the connection before the response ended";
-      // The client must see the break too: end the connection without a proper last chunk.
-      co_return false;
-    }
+    buffer.consume(consumed);
   }
-
-  // The last (empty) chunk, or nothing for a body with a length.
-  response.body().data = nullptr;
-  response.body().size = 0;
-  response.body().more = false;
-  client_.expires_after(options.client_write_timeout);
-  auto [fec, fn] = co_await http::async_write(client_, serializer, use_nothrow);
-  (void)fn;
   client_.expires_never();
-  // Beast reports end_of_stream when it wrote a "Connection: close" message: not a failure.
-  if (fec && fec != http::error::need_buffer && fec != http::error::end_of_stream) {
-    control_->client_gone = true;
-    co_return false;
-  }
   outcome.body_complete = true;
-  upstream_reusable = upstream.keep_alive() && connection.buffer.size() == 0;
+  upstream_reusable =
+      upstream.keep_alive() && framing != Framing::until_close && buffer.size() == 0;
   co_return keep_client;
 }
 

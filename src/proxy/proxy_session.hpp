@@ -62,7 +62,8 @@ class ProxySession {
   net::beast::flat_buffer buffer_;
   std::string client_address_;
   std::shared_ptr<SessionControl> control_;
-  std::array<char, 16384> relay_buffer_{};
+  std::string decoded_;  // de-chunked payload for an HTTP/1.0 client; reused
+  static constexpr std::size_t kRelayReadSize = 16384;
 };
 
 }  // namespace lmp::proxy
