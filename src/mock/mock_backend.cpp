@@ -1,5 +1,7 @@
 #include "mock/mock_backend.hpp"
 
+#include "support/text.hpp"
+
 #include <fmt/format.h>
 #include <algorithm>
 #include <array>
@@ -34,10 +36,6 @@ namespace {
 enum class Framing { length, chunked, until_close };
 
 constexpr std::string_view kLastChunk = "0\r\n\r\n";
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && beast::iequals(a, b);
-}
 
 // Everything a response needs besides its body.
 struct Exchange {
@@ -84,7 +82,7 @@ void append_received_headers(std::string& out, const Request& request) {
   for (const auto& field : request) {
     const auto name = field.name_string();
     auto it = std::find_if(headers.begin(), headers.end(),
-                           [&](const auto& h) { return iequals(h.first, name); });
+                           [&](const auto& h) { return text::iequals(h.first, name); });
     if (it == headers.end()) {
       headers.emplace_back(name, std::string(field.value()));
     } else {

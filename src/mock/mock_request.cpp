@@ -1,5 +1,7 @@
 #include "mock/mock_request.hpp"
 
+#include "support/text.hpp"
+
 #include <fmt/format.h>
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
@@ -95,26 +97,9 @@ std::optional<std::int64_t> as_int(const bj::value& v) {
   return std::nullopt;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 template <class T>
 std::optional<T> parse_number(std::string_view text, T min, T max) {
-  text = trim(text);
+  text = text::trim(text);
   T out{};
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
   if (ec != std::errc() || end != text.data() + text.size() || out < min || out > max)
@@ -123,10 +108,12 @@ std::optional<T> parse_number(std::string_view text, T min, T max) {
 }
 
 std::optional<bool> parse_flag(std::string_view text) {
-  text = trim(text);
-  if (text == "1" || iequals(text, "true") || iequals(text, "yes") || iequals(text, "on"))
+  text = text::trim(text);
+  if (text == "1" || text::iequals(text, "true") || text::iequals(text, "yes") ||
+      text::iequals(text, "on"))
     return true;
-  if (text == "0" || iequals(text, "false") || iequals(text, "no") || iequals(text, "off"))
+  if (text == "0" || text::iequals(text, "false") || text::iequals(text, "no") ||
+      text::iequals(text, "off"))
     return false;
   return std::nullopt;
 }
@@ -204,7 +191,7 @@ Result<ParsedRequest> parse_request(Endpoint endpoint, std::string_view body) {
 std::optional<std::string> apply_override(Overrides& o, std::string_view name,
                                           std::string_view value) {
   constexpr std::string_view kPrefix = "x-mock-";
-  if (name.size() <= kPrefix.size() || !iequals(name.substr(0, kPrefix.size()), kPrefix))
+  if (name.size() <= kPrefix.size() || !text::iequals(name.substr(0, kPrefix.size()), kPrefix))
     return std::nullopt;
   const auto suffix = name.substr(kPrefix.size());
   auto bad = [&](std::string_view expected) {
@@ -221,7 +208,7 @@ std::optional<std::string> apply_override(Overrides& o, std::string_view name,
     field = *f;
     return std::nullopt;
   };
-  if (iequals(suffix, "status")) {
+  if (text::iequals(suffix, "status")) {
     o.status = parse_number<unsigned>(value, 200, 599);
     if (!o.status) return bad("an HTTP status code between 200 and 599");
     if (*o.status < 300)
@@ -230,23 +217,23 @@ std::optional<std::string> apply_override(Overrides& o, std::string_view name,
       return bad("an HTTP status code between 200 and 599, not 3xx");
     return std::nullopt;
   }
-  if (iequals(suffix, "ttft-ms")) return delay(o.ttft_ms);
-  if (iequals(suffix, "token-interval-ms")) return delay(o.token_interval_ms);
-  if (iequals(suffix, "stall-ms")) return delay(o.stall_ms);
-  if (iequals(suffix, "completion-tokens")) {
+  if (text::iequals(suffix, "ttft-ms")) return delay(o.ttft_ms);
+  if (text::iequals(suffix, "token-interval-ms")) return delay(o.token_interval_ms);
+  if (text::iequals(suffix, "stall-ms")) return delay(o.stall_ms);
+  if (text::iequals(suffix, "completion-tokens")) {
     o.completion_tokens = parse_number<std::int64_t>(value, 0, kMaxCompletionTokens);
     if (!o.completion_tokens) return bad("an integer between 0 and 1000000");
     return std::nullopt;
   }
-  if (iequals(suffix, "close-after-events")) {
+  if (text::iequals(suffix, "close-after-events")) {
     o.close_after_events = parse_number<std::int64_t>(value, 0, kMaxCompletionTokens + 10);
     if (!o.close_after_events) return bad("a non-negative integer");
     return std::nullopt;
   }
-  if (iequals(suffix, "gzip")) return flag(o.gzip);
-  if (iequals(suffix, "chunked")) return flag(o.chunked);
-  if (iequals(suffix, "no-usage")) return flag(o.no_usage);
-  if (iequals(suffix, "echo-headers")) return flag(o.echo_headers);
+  if (text::iequals(suffix, "gzip")) return flag(o.gzip);
+  if (text::iequals(suffix, "chunked")) return flag(o.chunked);
+  if (text::iequals(suffix, "no-usage")) return flag(o.no_usage);
+  if (text::iequals(suffix, "echo-headers")) return flag(o.echo_headers);
   return std::nullopt;
 }
 

@@ -1,21 +1,16 @@
 #include "proxy/content_decoder.hpp"
 
+#include "support/text.hpp"
+
 #include <cctype>
 
 namespace lmp::proxy {
 
 ContentDecoder::Encoding ContentDecoder::encoding_from_header(std::string_view v) {
-  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.front()))) v.remove_prefix(1);
-  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.remove_suffix(1);
-  auto iequals = [](std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-      if (std::tolower(static_cast<unsigned char>(a[i])) != b[i]) return false;
-    return true;
-  };
-  if (v.empty() || iequals(v, "identity")) return Encoding::identity;
-  if (iequals(v, "gzip") || iequals(v, "x-gzip")) return Encoding::gzip;
-  if (iequals(v, "deflate")) return Encoding::deflate;
+  v = text::trim(v);
+  if (v.empty() || text::iequals(v, "identity")) return Encoding::identity;
+  if (text::iequals(v, "gzip") || text::iequals(v, "x-gzip")) return Encoding::gzip;
+  if (text::iequals(v, "deflate")) return Encoding::deflate;
   return Encoding::unsupported;
 }
 

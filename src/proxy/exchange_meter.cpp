@@ -1,19 +1,11 @@
 #include "proxy/exchange_meter.hpp"
 
+#include "support/text.hpp"
+
 #include "llm/timings.hpp"
 
 namespace lmp::proxy {
-namespace {
-bool starts_with_icase(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    char c = s[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != prefix[i]) return false;
-  }
-  return true;
-}
-}  // namespace
+namespace {}  // namespace
 
 ExchangeMeter::ExchangeMeter(llm::Endpoint endpoint, std::string_view request_body,
                              time::MonoTime t0, std::int64_t wall_clock_ms)
@@ -37,7 +29,7 @@ void ExchangeMeter::on_response_header(unsigned status, std::string_view content
   record_.status_code = static_cast<int>(status);
   decoder_ =
       std::make_unique<ContentDecoder>(ContentDecoder::encoding_from_header(content_encoding));
-  if (starts_with_icase(content_type, "text/event-stream"))
+  if (text::istarts_with(content_type, "text/event-stream"))
     scanner_ = std::make_unique<llm::SseScanner>(endpoint_);
 }
 

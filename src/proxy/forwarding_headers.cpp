@@ -1,5 +1,7 @@
 #include "proxy/forwarding_headers.hpp"
 
+#include "support/text.hpp"
+
 #include <openssl/evp.h>
 
 #include <array>
@@ -10,21 +12,6 @@ namespace lmp::proxy {
 namespace {
 
 using net::http::field;
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
-
-std::string_view trim(std::string_view v) {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-  return v;
-}
 
 bool is_hop_by_hop(field f, std::string_view name) {
   switch (f) {
@@ -41,7 +28,7 @@ bool is_hop_by_hop(field f, std::string_view name) {
     case field::expect:          // answered by the proxy itself
       return true;
     default:
-      return iequals(name, "proxy-connection");
+      return text::iequals(name, "proxy-connection");
   }
 }
 
@@ -55,7 +42,7 @@ void copy_end_to_end_fields(const net::http::fields& from, net::http::fields& to
     std::string_view v = it->value();
     while (!v.empty()) {
       const auto comma = v.find(',');
-      named.push_back(trim(v.substr(0, comma)));
+      named.push_back(text::trim(v.substr(0, comma)));
       v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
     }
   }
@@ -63,7 +50,7 @@ void copy_end_to_end_fields(const net::http::fields& from, net::http::fields& to
     const std::string_view name = f.name_string();
     if (is_hop_by_hop(f.name(), name)) continue;
     bool listed = false;
-    for (auto n : named) listed = listed || iequals(n, name);
+    for (auto n : named) listed = listed || text::iequals(n, name);
     if (listed) continue;
     to.insert(name, f.value());
   }
@@ -96,11 +83,11 @@ void prepare_upstream_request(const net::http::request_header<>& client_request,
 
 std::string_view api_key_of(const net::http::request_header<>& request) {
   if (auto it = request.find(field::authorization); it != request.end()) {
-    std::string_view v = trim(it->value());
-    if (v.size() > 7 && iequals(v.substr(0, 7), "bearer ")) return trim(v.substr(7));
+    std::string_view v = text::trim(it->value());
+    if (v.size() > 7 && text::iequals(v.substr(0, 7), "bearer ")) return text::trim(v.substr(7));
     return v;
   }
-  if (auto it = request.find("api-key"); it != request.end()) return trim(it->value());
+  if (auto it = request.find("api-key"); it != request.end()) return text::trim(it->value());
   return {};
 }
 

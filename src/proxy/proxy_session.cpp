@@ -1,5 +1,7 @@
 #include "proxy/proxy_session.hpp"
 
+#include "support/text.hpp"
+
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -18,17 +20,6 @@ namespace http = net::http;
 namespace beast = net::beast;
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 bool is_timeout(const error_code& ec) {
   return ec == beast::error::timeout;
@@ -91,7 +82,7 @@ net::awaitable<void> ProxySession::run() {
     if (!parser.is_done()) {
       // curl and others wait for this before sending a body over 1 KiB.
       if (auto it = header.find(http::field::expect);
-          it != header.end() && iequals(it->value(), "100-continue")) {
+          it != header.end() && text::iequals(it->value(), "100-continue")) {
         http::response<http::empty_body> cont{http::status::continue_, 11};
         auto [cec, cn] = co_await http::async_write(client_, cont, use_nothrow);
         (void)cn;

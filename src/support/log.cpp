@@ -1,5 +1,7 @@
 #include "support/log.hpp"
 
+#include "support/text.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -26,15 +28,6 @@ std::string_view level_name(Level level) {
   return "INFO";
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'a' && x <= 'z') x = static_cast<char>(x - 'a' + 'A');
-    if (x != y) return false;
-  }
-  return true;
-}
 }  // namespace
 
 void set_level(Level level) {
@@ -54,14 +47,14 @@ void write(Level l, std::string_view message) {
                level_name(l).data(), static_cast<int>(message.size()), message.data());
 }
 
-bool parse_level(std::string_view text, Level& out) {
-  if (iequals(text, "DEBUG"))
+bool parse_level(std::string_view name, Level& out) {
+  if (text::iequals(name, "DEBUG"))
     out = Level::debug;
-  else if (iequals(text, "INFO"))
+  else if (text::iequals(name, "INFO"))
     out = Level::info;
-  else if (iequals(text, "WARNING") || iequals(text, "WARN"))
+  else if (text::iequals(name, "WARNING") || text::iequals(name, "WARN"))
     out = Level::warning;
-  else if (iequals(text, "ERROR"))
+  else if (text::iequals(name, "ERROR"))
     out = Level::error;
   else
     return false;
