@@ -1,11 +1,25 @@
 #include "proxy/exchange_meter.hpp"
 
+#include "llm/timings.hpp"
 #include "support/text.hpp"
 
-#include "llm/timings.hpp"
-
 namespace lmp::proxy {
-namespace {}  // namespace
+namespace {
+
+// What the backend's answer says, streamed or not: usage, finish reason, and the model when
+// the request did not name one.
+void take_answer(llm::CompletionRecord& r, const std::optional<llm::Usage>& usage,
+                 std::string_view finish_reason, std::string_view model) {
+  if (usage) {
+    r.prompt_tokens = usage->prompt_tokens;
+    r.completion_tokens = usage->completion_tokens;
+    r.total_tokens = usage->total_tokens;
+  }
+  r.finish_reason = finish_reason;
+  if (r.model.empty()) r.model = model;
+}
+
+}  // namespace
 
 ExchangeMeter::ExchangeMeter(llm::Endpoint endpoint, std::string_view request_body,
                              time::MonoTime t0, std::int64_t wall_clock_ms)
@@ -71,24 +85,12 @@ llm::CompletionRecord ExchangeMeter::finish(time::MonoTime end, const ExchangeOu
     timing.first_token = s.first_token;
     timing.last_token = s.last_token;
     timing.max_inter_token_gap_ms = s.max_inter_token_gap_ms;
-    if (s.usage) {
-      r.prompt_tokens = s.usage->prompt_tokens;
-      r.completion_tokens = s.usage->completion_tokens;
-      r.total_tokens = s.usage->total_tokens;
-    }
-    r.finish_reason = s.finish_reason;
-    if (r.model.empty()) r.model = s.model;
+    take_answer(r, s.usage, s.finish_reason, s.model);
     backend_error_message = s.error_message;
     r.degraded = r.degraded || s.degraded;
   } else if (!body_.empty() && !body_overflow_) {
     const llm::ResponseObservation o = llm::inspect_response(endpoint_, body_);
-    if (o.usage) {
-      r.prompt_tokens = o.usage->prompt_tokens;
-      r.completion_tokens = o.usage->completion_tokens;
-      r.total_tokens = o.usage->total_tokens;
-    }
-    r.finish_reason = o.finish_reason;
-    if (r.model.empty()) r.model = o.model;
+    take_answer(r, o.usage, o.finish_reason, o.model);
     backend_error_message = o.error_message;
     // An error body that is not JSON is not a measurement failure.
     r.degraded =
