@@ -22,4 +22,12 @@ std::optional<Cursor> decode_cursor(std::string_view text) {
   return c;
 }
 
+Timeseries Store::timeseries(const TimeseriesQuery&) {
+  throw StoreError("this store does not answer timeseries queries");
+}
+
+std::optional<std::int64_t> Store::first_record_time() {
+  throw StoreError("this store does not answer first-record queries");
+}
+
 }  // namespace lmp::storage

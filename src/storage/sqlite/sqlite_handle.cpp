@@ -78,6 +78,11 @@ void Statement::bind_text(int i, std::string_view v) {
   check_bind(sqlite3_bind_text64(stmt_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8), db_);
 }
 
+void Statement::bind_blob(int i, std::string_view v) {
+  if (v.empty()) return bind_null(i);
+  check_bind(sqlite3_bind_blob64(stmt_, i, v.data(), v.size(), SQLITE_TRANSIENT), db_);
+}
+
 bool Statement::step() {
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
@@ -96,6 +101,19 @@ std::string Statement::column_text(int col) const {
   if (!p) return {};
   return std::string(reinterpret_cast<const char*>(p),
                      static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)));
+}
+
+std::string_view Statement::column_view(int col) const {
+  const auto* p = sqlite3_column_text(stmt_, col);
+  if (!p) return {};
+  return {reinterpret_cast<const char*>(p),
+          static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))};
+}
+
+std::string_view Statement::column_blob(int col) const {
+  const void* p = sqlite3_column_blob(stmt_, col);
+  if (!p) return {};
+  return {static_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))};
 }
 
 }  // namespace lmp::storage::sqlite

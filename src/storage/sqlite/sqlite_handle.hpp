@@ -65,6 +65,7 @@ class Statement {
   void bind_int(int i, std::int64_t v);
   void bind_double(int i, double v);
   void bind_text(int i, std::string_view v);  // copied (SQLITE_TRANSIENT); empty -> NULL
+  void bind_blob(int i, std::string_view v);  // copied (SQLITE_TRANSIENT); empty -> NULL
   void bind_opt_int(int i, const std::optional<std::int64_t>& v) {
     v ? bind_int(i, *v) : bind_null(i);
   }
@@ -81,6 +82,9 @@ class Statement {
   std::int64_t column_int(int col) const { return sqlite3_column_int64(stmt_, col); }
   double column_double(int col) const { return sqlite3_column_double(stmt_, col); }
   std::string column_text(int col) const;  // NULL -> ""
+  // Valid until the next step() or reset(): for reading many rows without copying.
+  std::string_view column_view(int col) const;  // text; NULL -> ""
+  std::string_view column_blob(int col) const;  // NULL -> ""
   std::optional<std::int64_t> column_opt_int(int col) const {
     return is_null(col) ? std::nullopt : std::optional(column_int(col));
   }

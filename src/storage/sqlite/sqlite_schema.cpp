@@ -6,6 +6,7 @@
 #include <set>
 #include <system_error>
 
+#include "storage/sqlite/sqlite_rollups.hpp"
 #include "storage/store.hpp"
 #include "support/time.hpp"
 
@@ -149,18 +150,26 @@ CREATE INDEX IF NOT EXISTS idx_completion_requests_timestamp
 )sql");
 }
 
+// Version 5: per-minute, per-hour and per-day rollups, built here from the rows already stored
+// (in this migration's transaction, after the backup), then kept by every insert.
+void apply_version_5(Database& db) {
+  create_rollup_tables(db);
+  build_rollups_from_raw(db);
+}
+
 struct Migration {
   int version;
   const char* description;
   void (*apply)(Database&);
 };
 
-constexpr std::array<Migration, 2> kMigrations{{
+constexpr std::array<Migration, 3> kMigrations{{
     {3, "reference schema (completion_requests, schema_version)", &apply_reference_schema},
     {4,
      "endpoint, backend, client, user, key fingerprint, first byte, inter-token gap, sizes, "
      "degraded; timestamp index; timestamps to UTC",
      &apply_version_4},
+    {5, "rollups per minute, hour and day with latency histograms", &apply_version_5},
 }};
 
 int max_version(Database& db) {

@@ -1,5 +1,5 @@
 // The SQLite schema and its numbered migrations (1-3: the reference implementation's schema,
-// 4: ours), and the online backup taken before migrating an existing database.
+// 4 and 5 (rollups): ours), and the online backup taken before migrating an existing database.
 #pragma once
 
 #include <filesystem>
@@ -11,7 +11,7 @@
 namespace lmp::storage::sqlite {
 
 // The newest schema this build knows.
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 struct MigrationOutcome {
   int from_version = 0;  // 0: the database was empty

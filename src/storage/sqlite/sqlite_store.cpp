@@ -3,12 +3,15 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <system_error>
 #include <unordered_map>
 #include <variant>
 
+#include "storage/rollup/rollup_aggregate.hpp"
 #include "storage/sqlite/sqlite_schema.hpp"
 #include "support/log.hpp"
 #include "support/time.hpp"
@@ -156,9 +159,8 @@ std::string where(const std::vector<std::string>& conds) {
   return s;
 }
 
-std::optional<double> mean(double sum, std::int64_t count) {
-  if (count <= 0) return std::nullopt;
-  return sum / static_cast<double>(count);
+Percentiles percentiles_of(const rollup::LogHistogram& h) {
+  return {h.percentile(0.50), h.percentile(0.90), h.percentile(0.95), h.percentile(0.99)};
 }
 
 [[noreturn]] void throw_open_error(const std::string& path, std::string_view what,
@@ -201,6 +203,7 @@ class SqliteStore::ReadLease {
   ReadLease(const ReadLease&) = delete;
   ReadLease& operator=(const ReadLease&) = delete;
   ReadConnection* operator->() { return conn_.get(); }
+  ReadConnection& operator*() { return *conn_; }
 
  private:
   SqliteStore& store_;
@@ -252,6 +255,11 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const SqliteOptions& options) {
         "the file and its folder writable, or set DB_PATH to a writable place",
         path));
   set_busy_timeout(writer, options.busy_timeout);
+  try {
+    register_rollup_functions(writer);
+  } catch (const SqliteFailure& f) {
+    throw_open_error(path, "cannot register its functions", f);
+  }
 
   int version = 0;
   if (options.read_only) {
@@ -292,7 +300,10 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const SqliteOptions& options) {
   std::unique_ptr<SqliteStore> store(
       new SqliteStore(path, options.read_only, version, std::move(writer)));
   try {
-    if (!options.read_only) store->insert_stmt_ = store->writer_.prepare(insert_sql(), true);
+    if (!options.read_only) {
+      store->insert_stmt_ = store->writer_.prepare(insert_sql(), true);
+      store->rollup_writer_ = RollupWriter(store->writer_);
+    }
     const std::size_t readers = std::max<std::size_t>(1, options.read_connections);
     for (std::size_t i = 0; i < readers; ++i) {
       auto conn = std::make_unique<ReadConnection>();
@@ -313,12 +324,17 @@ void SqliteStore::insert(std::span<const llm::CompletionRecord> records) {
         fmt::format("SQLite database '{}' was opened read-only; it cannot record", path_));
   if (records.empty()) return;
   try {
+    // The batch's rollups are aggregated in memory first, so each key costs one upsert per
+    // tier however many of the batch's requests share it.
+    rollup::Batch minutes(rollup::kMinuteMs);
     writer_.exec("BEGIN IMMEDIATE");
     for (const auto& r : records) {
       bind_record(insert_stmt_, r);
       insert_stmt_.step();
       insert_stmt_.reset();
+      minutes.add(sample_from_record(r));
     }
+    rollup_writer_.write(minutes);
     writer_.exec("COMMIT");
   } catch (const SqliteFailure& f) {
     insert_stmt_.reset();
@@ -352,105 +368,216 @@ void SqliteStore::throw_read_error(std::string_view what, const SqliteFailure& f
                                advice_for(f.code)));
 }
 
+void SqliteStore::scan(ReadConnection& conn, const std::vector<rollup::Piece>& pieces,
+                       const RowSink& sink) {
+  for (const auto& piece : pieces) {
+    const PieceQuery q = piece_query(piece);
+    auto& st = conn.statement(q.sql);
+    StatementReset reset(st);
+    bind_args(st, q.args);
+    read_piece(st, piece.tier, sink);
+  }
+}
+
 MetricsSummary SqliteStore::summarize(const TimeRange& range) {
-  std::vector<std::string> conds;
-  std::vector<Arg> args;
-  add_range(range, conds, args);
-  const std::string range_where = where(conds);
-
-  // One scan for every per-group number: conditional aggregates grouped by streaming. NULL
-  // is_streaming (possible in reference rows) counts as non-streamed. Sums and counts come back
-  // separately so the overall average response time can be combined exactly.
-  const std::string groups_sql =
-      "SELECT CASE WHEN is_streaming THEN 1 ELSE 0 END AS streamed, COUNT(*), "
-      "COALESCE(SUM(CASE WHEN success THEN 1 ELSE 0 END), 0), "
-      "COUNT(total_tokens), COALESCE(SUM(total_tokens), 0), "
-      "COALESCE(SUM(CASE WHEN total_tokens IS NOT NULL THEN prompt_tokens END), 0), "
-      "COALESCE(SUM(CASE WHEN total_tokens IS NOT NULL THEN completion_tokens END), 0), "
-      "TOTAL(tokens_per_second), COUNT(tokens_per_second), "
-      "TOTAL(response_time_ms), COUNT(response_time_ms), "
-      "TOTAL(time_to_first_token_ms), COUNT(time_to_first_token_ms), "
-      "TOTAL(time_to_last_token_ms), COUNT(time_to_last_token_ms), "
-      "TOTAL(time_to_last_token_ms - time_to_first_token_ms), "
-      "COUNT(time_to_last_token_ms - time_to_first_token_ms) "
-      "FROM completion_requests" +
-      range_where + " GROUP BY streamed";
-
-  std::vector<std::string> error_conds = conds;
-  error_conds.emplace_back("NOT success");
-  error_conds.emplace_back("error_type IS NOT NULL");
-  error_conds.emplace_back("error_type <> ''");
-  const std::string errors_sql =
-      "SELECT CASE WHEN is_streaming THEN 1 ELSE 0 END AS streamed, error_type, COUNT(*) AS n "
-      "FROM completion_requests" +
-      where(error_conds) + " GROUP BY streamed, error_type ORDER BY n DESC, error_type ASC";
-
-  auto distribution_sql = [&](const char* column) {
-    std::vector<std::string> c = conds;
-    c.emplace_back(fmt::format("{} IS NOT NULL", column));
-    c.emplace_back(fmt::format("{} <> ''", column));
-    return fmt::format(
-        "SELECT {0}, COUNT(*) AS n FROM completion_requests{1} GROUP BY {0} ORDER BY n DESC, {0} "
-        "ASC",
-        column, where(c));
+  using rollup::Aggregate;
+  // Everything comes from one pass over the range's rollup rows (and raw edge rows).
+  std::array<Aggregate, 2> groups;  // [not streamed, streamed]
+  std::map<std::pair<bool, std::string>, std::int64_t, std::less<>> errors;
+  std::unordered_map<std::string, Aggregate> models;
+  std::unordered_map<std::string, std::int64_t> origins;
+  const RowSink sink = [&](const RollupRowView& v) {
+    v.merge_into(groups[v.is_streaming ? 1 : 0]);
+    const std::int64_t n = v.requests();
+    if (!v.success && !v.error_type.empty())
+      errors[{v.is_streaming, std::string(v.error_type)}] += n;
+    if (!v.model.empty()) {
+      auto it = models.find(std::string(v.model));
+      if (it == models.end()) it = models.emplace(std::string(v.model), Aggregate{}).first;
+      v.merge_into(it->second, /*with_tpot=*/false);
+    }
+    if (!v.origin.empty()) origins[std::string(v.origin)] += n;
   };
-  const std::string models_sql = distribution_sql("model");
-  const std::string origins_sql = distribution_sql("origin");
-
-  MetricsSummary out;
   try {
     auto conn = acquire_reader();
-    conn->db.exec("BEGIN");  // one snapshot for the four queries
-
-    double response_sum = 0;
-    std::int64_t response_count = 0;
-    {
-      auto& st = conn->statement(groups_sql);
-      StatementReset reset(st);
-      bind_args(st, args);
-      while (st.step()) {
-        GroupSummary& g = st.column_int(0) ? out.streamed : out.non_streamed;
-        g.total = st.column_int(1);
-        g.successful = st.column_int(2);
-        g.failed = g.total - g.successful;
-        g.tokens_reported_count = st.column_int(3);
-        g.tokens_total = st.column_int(4);
-        g.prompt_tokens_total = st.column_int(5);
-        g.completion_tokens_total = st.column_int(6);
-        g.avg_tokens_per_second = mean(st.column_double(7), st.column_int(8));
-        g.avg_response_time_ms = mean(st.column_double(9), st.column_int(10));
-        g.avg_time_to_first_token_ms = mean(st.column_double(11), st.column_int(12));
-        g.avg_time_to_last_token_ms = mean(st.column_double(13), st.column_int(14));
-        g.avg_completion_duration_ms = mean(st.column_double(15), st.column_int(16));
-        response_sum += st.column_double(9);
-        response_count += st.column_int(10);
-      }
-    }
-    out.total = out.streamed.total + out.non_streamed.total;
-    out.successful = out.streamed.successful + out.non_streamed.successful;
-    out.failed = out.streamed.failed + out.non_streamed.failed;
-    out.avg_response_time_ms = mean(response_sum, response_count);
-
-    {
-      auto& st = conn->statement(errors_sql);
-      StatementReset reset(st);
-      bind_args(st, args);
-      while (st.step())
-        (st.column_int(0) ? out.streamed : out.non_streamed)
-            .error_types.push_back({st.column_text(1), st.column_int(2)});
-    }
-    for (auto [sql, target] : {std::pair{&models_sql, &out.model_distribution},
-                               std::pair{&origins_sql, &out.origin_distribution}}) {
-      auto& st = conn->statement(*sql);
-      StatementReset reset(st);
-      bind_args(st, args);
-      while (st.step()) target->push_back({st.column_text(0), st.column_int(1)});
-    }
+    conn->db.exec("BEGIN");  // one snapshot for every piece
+    scan(*conn, rollup::split_range(range.start_ms, range.end_ms, rollup::Tier::day), sink);
     conn->db.exec("COMMIT");
   } catch (const SqliteFailure& f) {
     throw_read_error("summarizing requests", f);
   }
+
+  const auto by_count = [](const NamedCount& a, const NamedCount& b) {
+    return a.count != b.count ? a.count > b.count : a.name < b.name;
+  };
+  MetricsSummary out;
+  for (int streamed = 0; streamed < 2; ++streamed) {
+    const Aggregate& a = groups[streamed];
+    GroupSummary& g = streamed ? out.streamed : out.non_streamed;
+    g.total = a.requests;
+    g.successful = a.successful;
+    g.failed = a.requests - a.successful;
+    g.tokens_reported_count = a.tokens_reported;
+    g.tokens_total = a.tokens_total;
+    g.prompt_tokens_total = a.prompt_tokens;
+    g.completion_tokens_total = a.completion_tokens;
+    g.avg_tokens_per_second = a.tokens_per_second.mean();
+    g.avg_response_time_ms = a.response_time.mean();
+    g.avg_time_to_first_token_ms = a.time_to_first_token.mean();
+    g.avg_time_to_last_token_ms = a.time_to_last_token.mean();
+    g.avg_completion_duration_ms = a.completion_duration.mean();
+    for (const auto& [key, n] : errors)
+      if (key.first == (streamed != 0)) g.error_types.push_back({key.second, n});
+    std::sort(g.error_types.begin(), g.error_types.end(), by_count);
+  }
+  out.total = out.streamed.total + out.non_streamed.total;
+  out.successful = out.streamed.successful + out.non_streamed.successful;
+  out.failed = out.streamed.failed + out.non_streamed.failed;
+  rollup::Sum response = groups[0].response_time;
+  response.add(groups[1].response_time);
+  out.avg_response_time_ms = response.mean();
+
+  const auto latency = [](const Aggregate& a) {
+    return LatencyPercentiles{percentiles_of(a.response_time_hist),
+                              percentiles_of(a.time_to_first_token_hist),
+                              percentiles_of(a.time_per_output_token_hist)};
+  };
+  out.percentiles_non_streamed = latency(groups[0]);
+  out.percentiles_streamed = latency(groups[1]);
+  Aggregate all = std::move(groups[0]);
+  all.merge(groups[1]);
+  out.percentiles_all = latency(all);
+
+  for (const auto& [name, a] : models) {
+    out.model_distribution.push_back({name, a.requests});
+    ModelSummary m;
+    m.model = name;
+    m.total = a.requests;
+    m.successful = a.successful;
+    m.failed = a.requests - a.successful;
+    m.avg_response_time_ms = a.response_time.mean();
+    m.p50_response_time_ms = a.response_time_hist.percentile(0.50);
+    m.p95_response_time_ms = a.response_time_hist.percentile(0.95);
+    m.avg_time_to_first_token_ms = a.time_to_first_token.mean();
+    m.p95_time_to_first_token_ms = a.time_to_first_token_hist.percentile(0.95);
+    m.prompt_tokens_total = a.prompt_tokens;
+    m.completion_tokens_total = a.completion_tokens;
+    m.tokens_total = a.tokens_total;
+    m.avg_tokens_per_second = a.tokens_per_second.mean();
+    out.models.push_back(std::move(m));
+  }
+  std::sort(out.model_distribution.begin(), out.model_distribution.end(), by_count);
+  std::sort(out.models.begin(), out.models.end(), [](const ModelSummary& a, const ModelSummary& b) {
+    return a.total != b.total ? a.total > b.total : a.model < b.model;
+  });
+  for (const auto& [name, n] : origins) out.origin_distribution.push_back({name, n});
+  std::sort(out.origin_distribution.begin(), out.origin_distribution.end(), by_count);
   return out;
+}
+
+Timeseries SqliteStore::timeseries(const TimeseriesQuery& q) {
+  using rollup::Aggregate;
+  if (q.bucket_ms <= 0 || q.end_ms < q.start_ms)
+    throw StoreError("timeseries: the bucket must be positive and start not after end");
+  const auto floor_to_bucket = [&q](std::int64_t t) {
+    const std::int64_t x = t - q.bucket_offset_ms;
+    const std::int64_t f = x / q.bucket_ms - ((x % q.bucket_ms != 0 && x < 0) ? 1 : 0);
+    return f * q.bucket_ms + q.bucket_offset_ms;
+  };
+  const std::int64_t first = floor_to_bucket(q.start_ms);
+  const std::int64_t n = (floor_to_bucket(q.end_ms) - first) / q.bucket_ms + 1;
+  constexpr std::int64_t kMaxBuckets = 1'000'000;  // the API allows far fewer
+  if (n > kMaxBuckets)
+    throw StoreError(fmt::format("timeseries: {} buckets is more than {}", n, kMaxBuckets));
+  // The coarsest tier whose units never straddle a bucket boundary.
+  rollup::Tier tier = rollup::Tier::minute;
+  if (q.bucket_ms % rollup::kDayMs == 0 && q.bucket_offset_ms % rollup::kDayMs == 0)
+    tier = rollup::Tier::day;
+  else if (q.bucket_ms % rollup::kHourMs == 0 && q.bucket_offset_ms % rollup::kHourMs == 0)
+    tier = rollup::Tier::hour;
+  else if (q.bucket_ms % rollup::kMinuteMs != 0 || q.bucket_offset_ms % rollup::kMinuteMs != 0)
+    tier = rollup::Tier::raw;
+
+  const auto count = static_cast<std::size_t>(n);
+  std::vector<Aggregate> all;
+  std::unordered_map<std::string, std::vector<Aggregate>> models;
+  if (!q.by_model) all.resize(count);
+  const RowSink sink = [&](const RollupRowView& v) {
+    if (v.bucket_ms == rollup::kUnknownTimeMs) return;
+    const std::int64_t i = (floor_to_bucket(v.bucket_ms) - first) / q.bucket_ms;
+    if (i < 0 || i >= n) return;
+    std::vector<Aggregate>* target = &all;
+    if (q.by_model) {
+      if (v.model.empty()) return;
+      auto it = models.find(std::string(v.model));
+      if (it == models.end()) it = models.emplace(std::string(v.model), count).first;
+      target = &it->second;
+    }
+    v.merge_into((*target)[static_cast<std::size_t>(i)], /*with_tpot=*/false);
+  };
+  try {
+    auto conn = acquire_reader();
+    conn->db.exec("BEGIN");
+    scan(*conn, rollup::split_range(q.start_ms, q.end_ms, tier), sink);
+    conn->db.exec("COMMIT");
+  } catch (const SqliteFailure& f) {
+    throw_read_error("reading a timeseries", f);
+  }
+
+  const auto stats = [](const rollup::Sum& sum, const rollup::LogHistogram& h) {
+    return LatencyStats{sum.mean(), h.percentile(0.50), h.percentile(0.95), h.percentile(0.99)};
+  };
+  const auto series_of = [&](std::optional<std::string> model, const std::vector<Aggregate>& aggs) {
+    TimeseriesSeries s;
+    s.model = std::move(model);
+    s.points.reserve(aggs.size());
+    for (std::size_t i = 0; i < aggs.size(); ++i) {
+      const Aggregate& a = aggs[i];
+      TimeseriesPoint p;
+      p.t_ms = first + static_cast<std::int64_t>(i) * q.bucket_ms;
+      p.successful = a.successful;
+      p.failed = a.requests - a.successful;
+      p.prompt_tokens = a.prompt_tokens;
+      p.completion_tokens = a.completion_tokens;
+      p.total_tokens = a.tokens_total;
+      p.response_time_ms = stats(a.response_time, a.response_time_hist);
+      p.time_to_first_token_ms = stats(a.time_to_first_token, a.time_to_first_token_hist);
+      p.avg_tokens_per_second = a.tokens_per_second.mean();
+      s.points.push_back(p);
+    }
+    return s;
+  };
+  Timeseries out;
+  if (!q.by_model) {
+    out.series.push_back(series_of(std::nullopt, all));
+    return out;
+  }
+  std::vector<std::pair<std::int64_t, const std::string*>> order;
+  for (const auto& [name, aggs] : models) {
+    std::int64_t total = 0;
+    for (const auto& a : aggs) total += a.requests;
+    order.emplace_back(total, &name);
+  }
+  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : *a.second < *b.second;
+  });
+  for (const auto& [total, name] : order) out.series.push_back(series_of(*name, models[*name]));
+  return out;
+}
+
+std::optional<std::int64_t> SqliteStore::first_record_time() {
+  try {
+    auto conn = acquire_reader();
+    // The timestamp index answers this with one step.
+    auto& st = conn->statement(
+        "SELECT timestamp FROM completion_requests WHERE timestamp IS NOT NULL "
+        "ORDER BY timestamp LIMIT 1");
+    StatementReset reset(st);
+    if (!st.step()) return std::nullopt;
+    return time::parse_iso8601(st.column_view(0));
+  } catch (const SqliteFailure& f) {
+    throw_read_error("finding the first record", f);
+  }
 }
 
 RequestPage SqliteStore::list_requests(const RequestQuery& query) {
@@ -482,6 +609,10 @@ RequestPage SqliteStore::list_requests(const RequestQuery& query) {
   if (query.error_type) {
     conds.emplace_back("error_type = ?");
     args.emplace_back(*query.error_type);
+  }
+  if (query.origin) {
+    conds.emplace_back("origin = ?");
+    args.emplace_back(*query.origin);
   }
   // The +1 row tells whether another page exists without a COUNT.
   const std::string sql = fmt::format(

@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "storage/rollup/time_buckets.hpp"
 #include "storage/sqlite/sqlite_handle.hpp"
+#include "storage/sqlite/sqlite_rollups.hpp"
 #include "storage/store.hpp"
 
 namespace lmp::storage::sqlite {
@@ -40,6 +42,10 @@ class SqliteStore final : public Store {
   // one consistent snapshot.
   MetricsSummary summarize(const TimeRange& range) override;
   RequestPage list_requests(const RequestQuery& query) override;
+  // Both read rollups for the whole minutes, hours and days of the range and raw rows only for
+  // the partial minutes at its edges, so they cost O(buckets), not O(requests).
+  Timeseries timeseries(const TimeseriesQuery& query) override;
+  std::optional<std::int64_t> first_record_time() override;
 
   int schema_version() const { return schema_version_; }
   const std::string& path() const { return path_; }
@@ -52,6 +58,9 @@ class SqliteStore final : public Store {
   ReadLease acquire_reader();
   void release_reader(std::unique_ptr<ReadConnection> conn);
   [[noreturn]] void throw_read_error(std::string_view what, const SqliteFailure& f) const;
+  // Reads every piece of a split range and hands its rollup rows to `sink`.
+  static void scan(ReadConnection& conn, const std::vector<rollup::Piece>& pieces,
+                   const RowSink& sink);
 
   std::string path_;
   bool read_only_ = false;
@@ -60,6 +69,7 @@ class SqliteStore final : public Store {
   std::mutex write_mutex_;
   Database writer_;
   Statement insert_stmt_;
+  RollupWriter rollup_writer_;
 
   std::mutex pool_mutex_;
   std::condition_variable pool_cv_;

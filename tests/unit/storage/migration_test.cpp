@@ -123,11 +123,11 @@ TEST_P(ReferenceMigration, KeepsEveryRowAndValue) {
   TempDir dir;
   const std::string path = make_reference_db(dir, GetParam());
   auto store = open_store(path);
-  EXPECT_EQ(store->schema_version(), 4);
+  EXPECT_EQ(store->schema_version(), kSchemaVersion);
 
   auto raw = open_raw(path);
   EXPECT_EQ(query_text(raw, "SELECT group_concat(version) FROM schema_version ORDER BY id"),
-            "1,2,3,4");
+            "1,2,3,4,5");
   EXPECT_EQ(query_int(raw, "SELECT COUNT(*) FROM completion_requests"), 3);
   // Local 12:34:56.123456 at UTC+02:30 is 10:04:56.123 UTC.
   EXPECT_EQ(query_text(raw, "SELECT group_concat(timestamp, '|') FROM completion_requests"),
@@ -222,7 +222,7 @@ TEST_P(ReferenceMigration, KeepsEveryRowAndValue) {
   EXPECT_EQ(query_text(backup, "SELECT timestamp FROM completion_requests WHERE id = 1"),
             "2025-08-01T12:34:56.123456");
 
-  // A second start finds version 4: no second backup.
+  // A second start finds the current version: no second backup.
   store.reset();
   store = open_store(path);
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path() / "backups"),
@@ -248,7 +248,7 @@ TEST(Migration, OlderReferenceTableWithoutVersionsGetsMissingColumns) {
         "is_streaming) VALUES ('2025-06-01 08:00:00', 1, 42, 'old', 0);");
   }
   auto store = open_store(path);
-  EXPECT_EQ(store->schema_version(), 4);
+  EXPECT_EQ(store->schema_version(), kSchemaVersion);
   const auto rows = store->list_requests({}).rows;
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].record.timestamp_ms, utc_ms("2025-06-01T08:00:00Z"));
@@ -346,7 +346,7 @@ TEST(Migration, RefusesADatabaseLockedByAnotherProcess) {
   const std::string msg = open_error(path);
   EXPECT_NE(msg.find("lock"), std::string::npos) << msg;
   raw.exec("ROLLBACK");
-  EXPECT_EQ(open_store(path)->schema_version(), 4);
+  EXPECT_EQ(open_store(path)->schema_version(), kSchemaVersion);
 }
 
 TEST(Migration, ReadOnlyOpenRefusesAnOldSchema) {

@@ -1,0 +1,285 @@
+#include "storage/rollup/log_histogram.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+namespace lmp::storage::rollup {
+namespace {
+
+constexpr std::uint8_t kVersion = 1;
+const double kLogGamma = std::log(LogHistogram::kGamma);
+
+void put_varint(std::string& out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+// Reads LEB128 varints from untrusted bytes: every read is bounds- and overflow-checked.
+class Reader {
+ public:
+  explicit Reader(std::span<const std::uint8_t> bytes)
+      : p_(bytes.data()), end_(p_ + bytes.size()) {}
+  bool varint(std::uint64_t& v) {
+    v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (p_ == end_) return false;
+      const std::uint8_t b = *p_++;
+      const std::uint64_t part = b & 0x7f;
+      if (shift == 63 && part > 1) return false;  // would overflow 64 bits
+      v |= part << shift;
+      if (!(b & 0x80)) return true;
+    }
+    return false;
+  }
+  bool byte(std::uint8_t& b) {
+    if (p_ == end_) return false;
+    b = *p_++;
+    return true;
+  }
+  bool done() const { return p_ == end_; }
+  std::size_t left() const { return static_cast<std::size_t>(end_ - p_); }
+
+ private:
+  const std::uint8_t* p_;
+  const std::uint8_t* end_;
+};
+
+struct Sparse {
+  std::uint64_t zero = 0;
+  std::vector<std::pair<std::int32_t, std::uint64_t>> buckets;  // index ascending, count > 0
+};
+
+bool add_checked(std::uint64_t& total, std::uint64_t n) {
+  if (total > std::numeric_limits<std::uint64_t>::max() - n) return false;
+  total += n;
+  return true;
+}
+
+// Validates the whole encoding before anything is used, so a damaged blob adds nothing.
+std::optional<Sparse> parse(std::span<const std::uint8_t> bytes) {
+  Sparse out;
+  if (bytes.empty()) return out;
+  Reader r(bytes);
+  std::uint8_t version = 0;
+  std::uint64_t n = 0, total = 0;
+  if (!r.byte(version) || version != kVersion || !r.varint(out.zero) || !r.varint(n)) {
+    return std::nullopt;
+  }
+  total = out.zero;
+  if (n > r.left() / 2) return std::nullopt;  // each bucket takes at least two bytes
+  out.buckets.reserve(n);
+  std::int64_t index = 0;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    std::uint64_t step = 0, count = 0;
+    if (!r.varint(step) || !r.varint(count) || count == 0) return std::nullopt;
+    if (i == 0) {
+      // zigzag: 0, -1, 1, -2 ... -> 0, 1, 2, 3 ...
+      index = static_cast<std::int64_t>(step >> 1) ^ -static_cast<std::int64_t>(step & 1);
+    } else {
+      if (step == 0 ||
+          step > static_cast<std::uint64_t>(LogHistogram::kMaxIndex - LogHistogram::kMinIndex))
+        return std::nullopt;
+      index += static_cast<std::int64_t>(step);
+    }
+    if (index < LogHistogram::kMinIndex || index > LogHistogram::kMaxIndex) return std::nullopt;
+    if (!add_checked(total, count)) return std::nullopt;
+    out.buckets.emplace_back(static_cast<std::int32_t>(index), count);
+  }
+  if (!r.done()) return std::nullopt;
+  return out;
+}
+
+std::string encode_sparse(std::uint64_t zero,
+                          std::span<const std::pair<std::int32_t, std::uint64_t>> buckets) {
+  std::string out;
+  if (zero == 0 && buckets.empty()) return out;
+  out.reserve(3 + buckets.size() * 3);
+  out.push_back(static_cast<char>(kVersion));
+  put_varint(out, zero);
+  put_varint(out, buckets.size());
+  std::int32_t prev = 0;
+  for (std::size_t i = 0; i < buckets.size(); ++i) {
+    const auto [index, count] = buckets[i];
+    if (i == 0) {
+      const auto wide = static_cast<std::int64_t>(index);
+      put_varint(out, static_cast<std::uint64_t>((wide << 1) ^ (wide >> 63)));
+    } else {
+      put_varint(out, static_cast<std::uint64_t>(index - prev));
+    }
+    put_varint(out, count);
+    prev = index;
+  }
+  return out;
+}
+
+std::span<const std::uint8_t> as_bytes(std::string_view s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+}  // namespace
+
+const std::int32_t LogHistogram::kMinIndex =
+    static_cast<std::int32_t>(std::ceil(std::log(kMinValue) / kLogGamma));
+const std::int32_t LogHistogram::kMaxIndex =
+    static_cast<std::int32_t>(std::ceil(std::log(kMaxValue) / kLogGamma));
+
+std::int32_t LogHistogram::index_of(double value) {
+  const double v = std::min(value, kMaxValue);
+  const auto i = static_cast<std::int32_t>(std::ceil(std::log(v) / kLogGamma));
+  return std::clamp(i, kMinIndex, kMaxIndex);
+}
+
+double LogHistogram::representative(std::int32_t index) {
+  return 2.0 * std::pow(kGamma, index) / (kGamma + 1.0);
+}
+
+void LogHistogram::add(double value, std::uint64_t count) {
+  if (std::isnan(value) || count == 0) return;
+  if (value <= kMinValue) {
+    zero_ += count;
+    total_ += count;
+    return;
+  }
+  add_index(index_of(value), count);
+}
+
+void LogHistogram::add_index(std::int32_t i, std::uint64_t count) {
+  if (counts_.empty()) {
+    offset_ = i;
+    counts_.assign(1, 0);
+  } else if (i < offset_) {
+    counts_.insert(counts_.begin(), static_cast<std::size_t>(offset_ - i), 0);
+    offset_ = i;
+  } else if (static_cast<std::size_t>(i - offset_) >= counts_.size()) {
+    counts_.resize(static_cast<std::size_t>(i - offset_) + 1, 0);
+  }
+  counts_[static_cast<std::size_t>(i - offset_)] += count;
+  total_ += count;
+}
+
+void LogHistogram::merge(const LogHistogram& other) {
+  if (other.empty()) return;
+  if (empty() && counts_.empty()) {
+    *this = other;
+    return;
+  }
+  zero_ += other.zero_;
+  total_ += other.zero_;
+  if (other.counts_.empty()) return;
+  // Grow once to the union of both ranges, then add bucket by bucket.
+  add_index(other.offset_, 0);
+  add_index(other.offset_ + static_cast<std::int32_t>(other.counts_.size()) - 1, 0);
+  const auto shift = static_cast<std::size_t>(other.offset_ - offset_);
+  for (std::size_t k = 0; k < other.counts_.size(); ++k) counts_[shift + k] += other.counts_[k];
+  total_ += other.count() - other.zero_;
+}
+
+bool LogHistogram::merge_encoded(std::span<const std::uint8_t> bytes) {
+  if (bytes.empty()) return true;
+  const auto sparse = parse(bytes);
+  if (!sparse) return false;
+  zero_ += sparse->zero;
+  total_ += sparse->zero;
+  if (sparse->buckets.empty()) return true;
+  const std::int32_t lo = sparse->buckets.front().first;
+  const std::int32_t hi = sparse->buckets.back().first;
+  // Grow once to cover the new range, then add without further checks.
+  if (counts_.empty()) {
+    offset_ = lo;
+    counts_.assign(static_cast<std::size_t>(hi - lo) + 1, 0);
+  } else {
+    if (lo < offset_) {
+      counts_.insert(counts_.begin(), static_cast<std::size_t>(offset_ - lo), 0);
+      offset_ = lo;
+    }
+    if (static_cast<std::size_t>(hi - offset_) >= counts_.size())
+      counts_.resize(static_cast<std::size_t>(hi - offset_) + 1, 0);
+  }
+  for (const auto& [index, count] : sparse->buckets) {
+    counts_[static_cast<std::size_t>(index - offset_)] += count;
+    total_ += count;
+  }
+  return true;
+}
+
+bool LogHistogram::merge_encoded(std::string_view bytes) {
+  return merge_encoded(as_bytes(bytes));
+}
+
+std::string LogHistogram::encode() const {
+  std::vector<std::pair<std::int32_t, std::uint64_t>> buckets;
+  for (std::size_t k = 0; k < counts_.size(); ++k)
+    if (counts_[k]) buckets.emplace_back(offset_ + static_cast<std::int32_t>(k), counts_[k]);
+  return encode_sparse(zero_, buckets);
+}
+
+std::optional<LogHistogram> LogHistogram::decode(std::span<const std::uint8_t> bytes) {
+  LogHistogram h;
+  if (!h.merge_encoded(bytes)) return std::nullopt;
+  return h;
+}
+
+std::optional<double> LogHistogram::percentile(double q) const {
+  if (total_ == 0) return std::nullopt;
+  const std::uint64_t rank = percentile_rank(q, total_);
+  if (rank <= zero_) return 0.0;
+  std::uint64_t seen = zero_;
+  for (std::size_t k = 0; k < counts_.size(); ++k) {
+    seen += counts_[k];
+    if (seen >= rank) return representative(offset_ + static_cast<std::int32_t>(k));
+  }
+  return representative(offset_ + static_cast<std::int32_t>(counts_.size()) - 1);
+}
+
+void LogHistogram::clear() {
+  zero_ = total_ = 0;
+  offset_ = 0;
+  counts_.clear();
+}
+
+std::uint64_t percentile_rank(double q, std::uint64_t n) {
+  if (n == 0) return 0;
+  q = std::clamp(std::isnan(q) ? 0.0 : q, 0.0, 1.0);
+  // The tiny downward nudge keeps 0.95 * 100 (= 95.00000000000001 in doubles) at rank 95.
+  const double r = std::ceil(q * static_cast<double>(n) * (1 - 1e-12));
+  return std::clamp<std::uint64_t>(static_cast<std::uint64_t>(r), 1, n);
+}
+
+std::optional<std::string> merge_encoded(std::string_view a, std::string_view b) {
+  if (b.empty()) {
+    if (!parse(as_bytes(a))) return std::nullopt;
+    return std::string(a);
+  }
+  if (a.empty()) {
+    if (!parse(as_bytes(b))) return std::nullopt;
+    return std::string(b);
+  }
+  const auto x = parse(as_bytes(a));
+  const auto y = parse(as_bytes(b));
+  if (!x || !y) return std::nullopt;
+  std::uint64_t zero = x->zero;
+  if (!add_checked(zero, y->zero)) return std::nullopt;
+  std::vector<std::pair<std::int32_t, std::uint64_t>> out;
+  out.reserve(x->buckets.size() + y->buckets.size());
+  auto i = x->buckets.begin(), j = y->buckets.begin();
+  while (i != x->buckets.end() || j != y->buckets.end()) {
+    if (j == y->buckets.end() || (i != x->buckets.end() && i->first < j->first)) {
+      out.push_back(*i++);
+    } else if (i == x->buckets.end() || j->first < i->first) {
+      out.push_back(*j++);
+    } else {
+      std::uint64_t c = i->first == j->first ? i->second : 0;
+      if (!add_checked(c, j->second)) return std::nullopt;
+      out.emplace_back(i->first, c);
+      ++i;
+      ++j;
+    }
+  }
+  return encode_sparse(zero, out);
+}
+
+}  // namespace lmp::storage::rollup

@@ -1,0 +1,88 @@
+#include "storage/rollup/rollup_aggregate.hpp"
+
+#include "storage/rollup/time_buckets.hpp"
+
+namespace lmp::storage::rollup {
+
+std::optional<double> time_per_output_token_ms(const Sample& s) {
+  if (!s.is_streaming || !s.completion_tokens || *s.completion_tokens <= 1 ||
+      !s.time_to_first_token_ms || !s.time_to_last_token_ms)
+    return std::nullopt;
+  return (*s.time_to_last_token_ms - *s.time_to_first_token_ms) /
+         static_cast<double>(*s.completion_tokens - 1);
+}
+
+void Aggregate::add(const Sample& s) {
+  ++requests;
+  if (s.success) ++successful;
+  if (s.total_tokens) {
+    ++tokens_reported;
+    tokens_total += *s.total_tokens;
+    prompt_tokens += s.prompt_tokens.value_or(0);
+    completion_tokens += s.completion_tokens.value_or(0);
+  }
+  tokens_per_second.add(s.tokens_per_second);
+  response_time.add(s.response_time_ms);
+  time_to_first_token.add(s.time_to_first_token_ms);
+  time_to_last_token.add(s.time_to_last_token_ms);
+  if (s.time_to_first_token_ms && s.time_to_last_token_ms)
+    completion_duration.add(*s.time_to_last_token_ms - *s.time_to_first_token_ms);
+  if (s.response_time_ms) response_time_hist.add(*s.response_time_ms);
+  if (s.time_to_first_token_ms) time_to_first_token_hist.add(*s.time_to_first_token_ms);
+  if (auto tpot = time_per_output_token_ms(s)) time_per_output_token_hist.add(*tpot);
+}
+
+void Aggregate::merge(const Aggregate& o) {
+  requests += o.requests;
+  successful += o.successful;
+  tokens_reported += o.tokens_reported;
+  tokens_total += o.tokens_total;
+  prompt_tokens += o.prompt_tokens;
+  completion_tokens += o.completion_tokens;
+  tokens_per_second.add(o.tokens_per_second);
+  response_time.add(o.response_time);
+  time_to_first_token.add(o.time_to_first_token);
+  time_to_last_token.add(o.time_to_last_token);
+  completion_duration.add(o.completion_duration);
+  response_time_hist.merge(o.response_time_hist);
+  time_to_first_token_hist.merge(o.time_to_first_token_hist);
+  time_per_output_token_hist.merge(o.time_per_output_token_hist);
+}
+
+std::size_t KeyHash::operator()(const Key& k) const {
+  std::size_t h = std::hash<std::int64_t>{}(k.bucket_ms);
+  const auto mix = [&h](std::size_t v) { h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); };
+  mix(std::hash<std::string>{}(k.model));
+  mix(std::hash<std::string>{}(k.error_type));
+  mix(std::hash<std::string>{}(k.origin));
+  mix(std::hash<std::string>{}(k.endpoint));
+  mix(static_cast<std::size_t>(k.is_streaming) * 2 + static_cast<std::size_t>(k.success));
+  return h;
+}
+
+std::int64_t Batch::unit_floor(std::int64_t t) const {
+  if (t == kUnknownTimeMs) return t;  // aligned to every unit already
+  const std::int64_t q = t / unit_ms_;
+  return ((t % unit_ms_ != 0 && t < 0) ? q - 1 : q) * unit_ms_;
+}
+
+void Batch::add(const Sample& s) {
+  Key key{unit_floor(s.time_ms),
+          std::string(s.model),
+          std::string(s.error_type),
+          std::string(s.origin),
+          std::string(s.endpoint),
+          s.is_streaming,
+          s.success};
+  entries_[std::move(key)].add(s);
+}
+
+void Batch::merge_from(const Batch& finer) {
+  for (const auto& [key, agg] : finer.entries_) {
+    Key k = key;
+    k.bucket_ms = unit_floor(k.bucket_ms);
+    entries_[std::move(k)].merge(agg);
+  }
+}
+
+}  // namespace lmp::storage::rollup

@@ -1,0 +1,115 @@
+// What one rollup row holds (counts, token sums, latency sums and histograms for one key and
+// one time unit), how a request adds to it, and how rows combine. Pure: the SQLite store
+// writes and reads these, the tests check them against brute force.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "storage/rollup/log_histogram.hpp"
+
+namespace lmp::storage::rollup {
+
+// The fields of one request that rollups need, in the form the raw table stores them: empty
+// strings for NULL text, the error type as stored (reference rows may use other wordings).
+struct Sample {
+  std::int64_t time_ms = 0;  // kUnknownTimeMs when the stored timestamp cannot be read
+  std::string_view model;
+  std::string_view error_type;
+  std::string_view origin;
+  std::string_view endpoint;
+  bool is_streaming = false;
+  bool success = false;
+  std::optional<std::int64_t> total_tokens;
+  std::optional<std::int64_t> prompt_tokens;
+  std::optional<std::int64_t> completion_tokens;
+  std::optional<double> tokens_per_second;
+  std::optional<double> response_time_ms;
+  std::optional<double> time_to_first_token_ms;
+  std::optional<double> time_to_last_token_ms;
+};
+
+// Time per output token: (last - first token) / (completion tokens - 1), streamed requests
+// with more than one completion token only.
+std::optional<double> time_per_output_token_ms(const Sample& s);
+
+// A sum and how many values went into it: a mean over the requests where a value is known.
+struct Sum {
+  double sum = 0;
+  std::int64_t count = 0;
+  void add(const std::optional<double>& v) {
+    if (v) {
+      sum += *v;
+      ++count;
+    }
+  }
+  void add(const Sum& o) {
+    sum += o.sum;
+    count += o.count;
+  }
+  std::optional<double> mean() const {
+    if (count <= 0) return std::nullopt;
+    return sum / static_cast<double>(count);
+  }
+};
+
+struct Aggregate {
+  std::int64_t requests = 0;
+  std::int64_t successful = 0;
+  std::int64_t tokens_reported = 0;  // requests whose total_tokens is known
+  std::int64_t tokens_total = 0;     // sums over those requests
+  std::int64_t prompt_tokens = 0;
+  std::int64_t completion_tokens = 0;
+  Sum tokens_per_second;
+  Sum response_time;
+  Sum time_to_first_token;
+  Sum time_to_last_token;
+  Sum completion_duration;  // last - first token
+  LogHistogram response_time_hist;
+  LogHistogram time_to_first_token_hist;
+  LogHistogram time_per_output_token_hist;
+
+  void add(const Sample& s);
+  void merge(const Aggregate& o);
+};
+
+// The rollup key; the time unit's start is part of it.
+struct Key {
+  std::int64_t bucket_ms = 0;
+  std::string model;
+  std::string error_type;
+  std::string origin;
+  std::string endpoint;
+  bool is_streaming = false;
+  bool success = false;
+  bool operator==(const Key&) const = default;
+};
+
+struct KeyHash {
+  std::size_t operator()(const Key& k) const;
+};
+
+// Requests of one batch (or of the raw rows at a range's edges) aggregated per key, for one
+// time unit (a minute, an hour or a day).
+class Batch {
+ public:
+  explicit Batch(std::int64_t unit_ms) : unit_ms_(unit_ms) {}
+  void add(const Sample& s);
+  // Folds another batch's entries in, re-keyed to this batch's unit (minutes into hours...).
+  void merge_from(const Batch& finer);
+  const std::unordered_map<Key, Aggregate, KeyHash>& entries() const { return entries_; }
+  std::size_t size() const { return entries_.size(); }
+  void clear() { entries_.clear(); }
+  std::int64_t unit_ms() const { return unit_ms_; }
+
+ private:
+  std::int64_t unit_floor(std::int64_t t) const;
+  std::int64_t unit_ms_;
+  std::unordered_map<Key, Aggregate, KeyHash> entries_;
+};
+
+}  // namespace lmp::storage::rollup
