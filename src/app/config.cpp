@@ -60,6 +60,14 @@ std::string bracket_ipv6(const std::string& host) {
   return host;
 }
 
+// The dashboard's API URL: empty, or an absolute http(s) URL the browser can call.
+std::string parse_api_url(const std::string& name, const std::string& value) {
+  if (value.empty()) return value;
+  if (!value.starts_with("http://") && !value.starts_with("https://"))
+    bad(name, value, "expected an http:// or https:// URL such as http://metrics.example:8002");
+  return value;
+}
+
 struct BackendParts {
   std::optional<std::string> url, host, port;
 };
@@ -78,8 +86,8 @@ std::vector<Setting> settings(BackendParts& backend) {
          parse_unsigned(n, v, 1, 65535, "expected a port number from 1 to 65535");
          backend.port = v;
        }},
-      {"--listen-address", "LISTEN_ADDRESS", "ADDR", "address the proxy and metrics API listen on",
-       "0.0.0.0",
+      {"--listen-address", "LISTEN_ADDRESS", "ADDR",
+       "address the proxy, metrics API and dashboard listen on", "0.0.0.0",
        [](C& c, S n, S v) {
          boost::system::error_code ec;
          boost::asio::ip::make_address(v, ec);
@@ -145,6 +153,25 @@ std::vector<Setting> settings(BackendParts& backend) {
       {"--cors-origin", "CORS_ALLOW_ORIGIN", "ORIGIN",
        "Access-Control-Allow-Origin of the metrics API", "*",
        [](C& c, S, S v) { c.cors_origin = v; }},
+      {"--dashboard-port", "DASHBOARD_PORT", "PORT|off",
+       "port of the web dashboard (also served at /dashboard/ on the metrics port); off: no "
+       "dashboard port",
+       "3000",
+       [](C& c, S n, S v) {
+         if (v == "off" || v == "OFF" || v == "none" || v == "false") {
+           c.dashboard_port.reset();
+           return;
+         }
+         c.dashboard_port = static_cast<unsigned short>(parse_unsigned(
+             n, v, 0, 65535, "expected a port number from 0 to 65535 (0 picks a free one) or off"));
+       }},
+      // The reference's name is read first so that METRICS_API_URL wins when both are set.
+      {"", "REACT_APP_METRICS_API_URL", "URL", "", "",
+       [](C& c, S n, S v) { c.dashboard_api_url = parse_api_url(n, v); }},
+      {"--dashboard-api-url", "METRICS_API_URL", "URL",
+       "metrics API URL the dashboard calls from the browser (also REACT_APP_METRICS_API_URL); "
+       "empty: same host, metrics port",
+       "", [](C& c, S n, S v) { c.dashboard_api_url = parse_api_url(n, v); }},
   };
 }
 
@@ -159,6 +186,7 @@ std::string help_text() {
       "(a simulated backend; see mock-backend --help)\n\n"
       "Options (flag, environment variable, default). Flags win over the environment.\n";
   for (const auto& s : settings(ignored)) {
+    if (s.flag.empty()) continue;  // an alias environment variable, named in its twin's help
     out += fmt::format("  {} {}\n      {}{}\n      env {}, default: {}\n", s.flag, s.value_name,
                        s.help, "", s.env.empty() ? "-" : s.env,
                        s.default_text.empty() ? "(none)" : s.default_text);
@@ -197,7 +225,7 @@ Config load_config(const std::vector<std::string>& args, std::optional<ConfigExi
     }
     const Setting* setting = nullptr;
     for (const auto& s : all)
-      if (s.flag == name) setting = &s;
+      if (!s.flag.empty() && s.flag == name) setting = &s;
     if (!setting)
       throw ConfigError("unknown option '" + arg + "' (run with --help to see the options)");
     if (!has_value) {

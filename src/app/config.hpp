@@ -34,6 +34,12 @@ struct Config {
   std::size_t queue_capacity = 65'536;
   std::string metrics_token;
   std::string cors_origin = "*";
+  // The dashboard's own port; nullopt with --dashboard-port off. (0 picks a free port, as for
+  // the other listeners.) It is always served under /dashboard/ on the metrics port too.
+  std::optional<unsigned short> dashboard_port = 3000;
+  // The metrics API's URL as the browser should call it; empty: the page's own origin under
+  // the metrics port, http://<page host>:<metrics port> on the dashboard port.
+  std::string dashboard_api_url;
 };
 
 // Thrown for a bad setting; what() is the one line to print.

@@ -5,6 +5,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/dashboard_server.hpp"
 #include "api/metrics_api.hpp"
 #include "app/config.hpp"
 #include "mock/mock_main.hpp"
@@ -64,7 +65,8 @@ int run_proxy(const Config& config) {
 
   std::unique_ptr<proxy::ProxyServer> proxy_server;
   std::unique_ptr<api::MetricsApi> metrics_api;
-  std::unique_ptr<net::Listener> proxy_listener, metrics_listener;
+  std::unique_ptr<api::DashboardServer> dashboard_on_metrics_port, dashboard_server;
+  std::unique_ptr<net::Listener> proxy_listener, metrics_listener, dashboard_listener;
   try {
     proxy::ProxyOptions proxy_options;
     proxy_options.max_body_bytes = config.max_body_bytes;
@@ -81,6 +83,14 @@ int run_proxy(const Config& config) {
     metrics_api = std::make_unique<api::MetricsApi>(
         store, [&recorder] { return recorder.stats(); }, query_pool.get_executor(), api_options);
 
+    // The dashboard under /dashboard/ on the metrics port calls the API on its own origin; on
+    // its own port it is told the metrics port, so the browser reaches the API on the same host.
+    api::DashboardOptions mounted_options;
+    mounted_options.api_base_url = config.dashboard_api_url;
+    mounted_options.mount_path = "/dashboard";
+    dashboard_on_metrics_port = std::make_unique<api::DashboardServer>(dashboard::embedded_assets(),
+                                                                       std::move(mounted_options));
+
     proxy_listener = std::make_unique<net::Listener>(
         io.get_executor(), config.listen_address, config.proxy_port,
         [&](net::tcp::socket socket) { return proxy_server->serve(std::move(socket)); });
@@ -90,21 +100,50 @@ int run_proxy(const Config& config) {
           return net::serve_http(
               std::move(socket),
               [&](net::beast::tcp_stream& stream, net::Request& request) {
+                if (dashboard_on_metrics_port->claims(request.target()))
+                  return dashboard_on_metrics_port->handle(stream, request);
                 return metrics_api->handle(stream, request);
               },
               net::ServerLimits{});
         });
+    if (config.dashboard_port) {
+      api::DashboardOptions options;
+      options.api_base_url = config.dashboard_api_url;
+      options.metrics_port = metrics_listener->local_endpoint().port();
+      dashboard_server =
+          std::make_unique<api::DashboardServer>(dashboard::embedded_assets(), std::move(options));
+      dashboard_listener = std::make_unique<net::Listener>(
+          io.get_executor(), config.listen_address, *config.dashboard_port,
+          [&](net::tcp::socket socket) {
+            return net::serve_http(
+                std::move(socket),
+                [&](net::beast::tcp_stream& stream, net::Request& request) {
+                  return dashboard_server->handle(stream, request);
+                },
+                net::ServerLimits{});
+          });
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "llm-metrics-proxy: %s\n", e.what());
     return 1;
   }
   proxy_listener->start();
   metrics_listener->start();
+  if (dashboard_listener) dashboard_listener->start();
 
   std::printf("llm-metrics-proxy %s\n", LMP_VERSION);
   std::printf("proxy listening on %s (backend: %s)\n",
               url_of(proxy_listener->local_endpoint()).c_str(), backend->display.c_str());
   std::printf("metrics API listening on %s\n", url_of(metrics_listener->local_endpoint()).c_str());
+  if (dashboard_listener) {
+    std::printf("dashboard listening on %s\n",
+                url_of(dashboard_listener->local_endpoint()).c_str());
+  }
+  std::printf("dashboard also at %s/dashboard/%s\n",
+              url_of(metrics_listener->local_endpoint()).c_str(),
+              dashboard::embedded_assets_are_placeholder()
+                  ? " (not built: cd dashboard && npm ci && npm run build, then rebuild)"
+                  : "");
   std::printf("recording to %s\n", config.db_path.c_str());
   std::fflush(stdout);
 
@@ -140,6 +179,7 @@ int run_proxy(const Config& config) {
               config.shutdown_grace.count());
     proxy_listener->stop();
     metrics_listener->stop();
+    if (dashboard_listener) dashboard_listener->stop();
     proxy_server->begin_shutdown();
     *grace_deadline = std::chrono::steady_clock::now() + config.shutdown_grace;
     poll_drained();

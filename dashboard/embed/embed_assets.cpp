@@ -1,0 +1,180 @@
+// Build-time tool: turns dashboard/dist into a C++ source file holding every file's bytes, its
+// content type, an ETag and a gzip variant, so the binary serves the dashboard without Node.js
+// or files on disk. Usage: embed_assets <dist dir> <output .cpp>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct File {
+  std::string path;
+  std::string body;
+};
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+std::string content_type(const std::string& path) {
+  const auto ext = fs::path(path).extension().string();
+  if (ext == ".html") return "text/html; charset=utf-8";
+  if (ext == ".js" || ext == ".mjs") return "text/javascript; charset=utf-8";
+  if (ext == ".css") return "text/css; charset=utf-8";
+  if (ext == ".json" || ext == ".map") return "application/json";
+  if (ext == ".svg") return "image/svg+xml";
+  if (ext == ".png") return "image/png";
+  if (ext == ".ico") return "image/x-icon";
+  if (ext == ".woff2") return "font/woff2";
+  if (ext == ".woff") return "font/woff";
+  if (ext == ".txt") return "text/plain; charset=utf-8";
+  if (ext == ".webmanifest") return "application/manifest+json";
+  return "application/octet-stream";
+}
+
+// FNV-1a: a content fingerprint for ETags (not a security boundary; collisions only cost a
+// cache miss).
+std::uint64_t fnv1a(const std::string& data) {
+  std::uint64_t hash = 14695981039346656037ull;
+  for (unsigned char c : data) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  return hash;
+}
+
+std::string gzip(const std::string& data) {
+  z_stream stream{};
+  // windowBits 15 + 16: a gzip header rather than a zlib one.
+  if (deflateInit2(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK)
+    return {};
+  std::string out(deflateBound(&stream, data.size()) + 32, '\0');
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  stream.avail_in = static_cast<uInt>(data.size());
+  stream.next_out = reinterpret_cast<Bytef*>(out.data());
+  stream.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&stream, Z_FINISH);
+  out.resize(stream.total_out);
+  deflateEnd(&stream);
+  return rc == Z_STREAM_END ? out : std::string{};
+}
+
+void write_bytes(std::ostream& out, const std::string& name, const std::string& data) {
+  out << "alignas(8) const unsigned char " << name << "[] = {";
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    if (i % 24 == 0) out << "\n   ";
+    out << ' ' << static_cast<unsigned>(static_cast<unsigned char>(data[i])) << ',';
+  }
+  out << (data.empty() ? " 0" : "") << "\n};\n";
+}
+
+std::string cpp_string(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+const char* kNotBuiltPage = R"(<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>LLM Metrics Proxy: dashboard not built</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#1a2230}
+code,pre{background:#eef2f7;padding:.1rem .3rem;border-radius:4px}pre{padding:.8rem;overflow-x:auto}</style></head>
+<body><h1>The dashboard was not built</h1>
+<p>This llm-metrics-proxy binary was compiled without the dashboard's files. The metrics API works
+(<a href="/metrics">/metrics</a>, <a href="/health">/health</a> on the metrics port).</p>
+<p>To include the dashboard, build it and then the binary again (needs Node.js 20 and npm):</p>
+<pre>cd dashboard &amp;&amp; npm ci &amp;&amp; npm run build &amp;&amp; cd ..
+cmake --build build/release</pre>
+<p><code>scripts/run.sh</code> does all of this.</p></body></html>
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    std::cerr << "usage: embed_assets <dist dir> <output .cpp>\n";
+    return 2;
+  }
+  const fs::path dist = argv[1];
+  const bool built = fs::is_regular_file(dist / "index.html");
+  std::vector<File> files;
+  if (built) {
+    for (const auto& entry : fs::recursive_directory_iterator(dist)) {
+      if (!entry.is_regular_file()) continue;
+      auto relative = fs::relative(entry.path(), dist).generic_string();
+      files.push_back({relative, read_file(entry.path())});
+    }
+    // Sorted, so the server can binary-search and the output does not depend on directory order.
+    std::sort(files.begin(), files.end(),
+              [](const File& a, const File& b) { return a.path < b.path; });
+  } else {
+    files.push_back({"index.html", kNotBuiltPage});
+  }
+
+  std::ostringstream out;
+  out << "// Generated by dashboard/embed/embed_assets.cpp from "
+      << (built ? "dashboard/dist" : "no dist (placeholder page)")
+      << ". Do not edit.\n#include \"dashboard_assets.hpp\"\n\nnamespace lmp::dashboard "
+         "{\nnamespace {\n";
+  std::ostringstream table;
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const auto& file = files[i];
+    std::string compressed = gzip(file.body);
+    if (compressed.size() + 64 >= file.body.size()) compressed.clear();  // not worth it
+    const std::string body_name = "kBody" + std::to_string(i);
+    const std::string gzip_name = "kGzip" + std::to_string(i);
+    write_bytes(out, body_name, file.body);
+    if (!compressed.empty()) write_bytes(out, gzip_name, compressed);
+    char etag[32];
+    std::snprintf(etag, sizeof etag, "\\\"%016llx\\\"",
+                  static_cast<unsigned long long>(fnv1a(file.body)));
+    const bool immutable = file.path.starts_with("assets/");
+    auto view = [](const std::string& name, std::size_t size) {
+      return "std::string_view(reinterpret_cast<const char*>(" + name + "), " +
+             std::to_string(size) + ")";
+    };
+    table << "      {" << cpp_string(file.path) << ", " << cpp_string(content_type(file.path))
+          << ", \"" << etag << "\",\n       " << view(body_name, file.body.size()) << ",\n       "
+          << (compressed.empty() ? std::string("std::string_view()")
+                                 : view(gzip_name, compressed.size()))
+          << ", " << (immutable ? "true" : "false") << "},\n";
+    total += file.body.size();
+  }
+  out << "}  // namespace\n\nstd::span<const Asset> embedded_assets() {\n  static const Asset "
+         "kAssets[] = {\n"
+      << table.str()
+      << "  };\n  return kAssets;\n}\n\nbool embedded_assets_are_placeholder() { return "
+      << (built ? "false" : "true") << "; }\n\n}  // namespace lmp::dashboard\n";
+
+  // Written only when changed, so an unchanged dashboard does not relink the binary.
+  const std::string text = out.str();
+  const fs::path target = argv[2];
+  if (fs::exists(target) && read_file(target) == text) return 0;
+  fs::create_directories(target.parent_path());
+  std::ofstream file(target, std::ios::binary);
+  file << text;
+  if (!file) {
+    std::cerr << "embed_assets: cannot write " << target << "\n";
+    return 1;
+  }
+  std::cout << "embedded " << files.size() << " dashboard file(s), " << total << " bytes"
+            << (built ? "" : " (dist/ missing: placeholder page)") << "\n";
+  return 0;
+}
