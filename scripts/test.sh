@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
 
+# The dashboard: install, component tests, type-check and production build (embedded by cmake).
+(cd dashboard && npm ci --no-audit --no-fund --loglevel=error && npm test && npm run build --silent)
+
 preset=${LMP_PRESET:-ci}
 cmake --preset "$preset" >/dev/null
 cmake --build "build/$preset" -j"$(nproc)"
@@ -12,4 +15,5 @@ ctest --preset "$preset" -j"$(nproc)"
 
 cd tests/integration
 npm ci --no-audit --no-fund --loglevel=error
-LMP_BINARY="$PWD/../../build/$preset/src/llm-metrics-proxy" npm test
+# DASHBOARD_PORT=0: each proxy the tests start takes a free port rather than 3000.
+DASHBOARD_PORT=0 LMP_BINARY="$PWD/../../build/$preset/src/llm-metrics-proxy" npm test
