@@ -16,8 +16,11 @@ export interface ChartSpec {
   kind: "stackedBars" | "lines";
   series: SeriesSpec[];
   formatValue: (value: number | null) => string;
+  // Axis ticks: shorter than legend values (no unit) so they fit beside the plot.
+  formatAxis?: (value: number) => string;
   locale: string;
   ariaLabel: string;
+  timeLabel: string; // the legend's name for the hovered bucket
   height?: number;
 }
 
@@ -88,7 +91,7 @@ export class TimeChart {
     // Stacked: draw "failed" (full stack height, index 0 in spec order is successful) first.
     const order = stacked ? [spec.series[1], spec.series[0]] : spec.series;
     const series: uPlot.Series[] = [
-      { value: (_u, v) => (v === null ? "—" : axisLabel(v)) },
+      { label: spec.timeLabel, value: (_u, v) => (v === null ? "—" : axisLabel(v)) },
       ...order.map((s, index): uPlot.Series => {
         const color = cssVar(s.colorVar);
         const rawIndex = stacked ? (index === 0 ? 1 : 0) : index;
@@ -100,7 +103,8 @@ export class TimeChart {
           fill: stacked ? color : undefined,
           paths: stacked ? bars : undefined,
           spanGaps: false,
-          points: { show: false },
+          // Dots make isolated buckets (a gap on each side) visible as more than nothing.
+          points: { show: !stacked, size: 4, fill: color },
           // The legend shows what was measured, not the stacked height.
           value: (_u, _v, _si, idx) =>
             idx === null || idx === undefined
@@ -134,7 +138,7 @@ export class TimeChart {
         },
         axes: [
           axis((_u, splits) => splits.map(axisLabel)),
-          axis((_u, splits) => splits.map((v) => spec.formatValue(v)), 64),
+          axis((_u, splits) => splits.map((v) => (spec.formatAxis ?? spec.formatValue)(v)), 72),
         ],
       },
       data,

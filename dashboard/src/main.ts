@@ -40,6 +40,15 @@ function storage(): Storage | null {
 
 const darkQuery = window.matchMedia?.("(prefers-color-scheme: dark)");
 const prefs: Preferences = loadPreferences(storage(), darkQuery?.matches ?? false, navigator.languages ?? [navigator.language]);
+// ?theme=terminal&lang=ja&timeframe=1h&live=0 override the stored choices for this page load
+// without saving them: links that show a given view, screenshots and browser tests.
+const overrides = new URLSearchParams(window.location.search);
+const themeOverride = overrides.get("theme");
+if (isTheme(themeOverride)) Object.assign(prefs, { theme: themeOverride, themeChosen: true });
+const languageOverride = overrides.get("lang");
+if (LANGUAGES.includes(languageOverride as Language)) prefs.language = languageOverride as Language;
+const timeframeOverride = overrides.get("timeframe");
+if (isTimeframe(timeframeOverride)) prefs.timeframe = timeframeOverride;
 const client = new MetricsClient(resolveApiBaseUrl(window.LMP_CONFIG, window.location));
 
 let activeTab: TabId = tabFromHash() ?? "overview";
@@ -49,7 +58,7 @@ let lastUpdated: Date | null = null;
 let lastError: ApiError | null = null;
 let timeseriesMissing = false; // an older API without /timeseries: stop asking
 let refreshing = false;
-let live = true;
+let live = overrides.get("live") !== "0";
 
 function tabFromHash(): TabId | null {
   const id = window.location.hash.replace(/^#/, "");

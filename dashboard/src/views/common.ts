@@ -41,6 +41,7 @@ export function chartPanel(
   kind: "stackedBars" | "lines",
   series: SeriesSpec[],
   formatValue: (v: number | null) => string,
+  formatAxis?: (v: number) => string,
 ): ChartPanel {
   const { t } = ctx;
   const host = h("div", { class: "chart" });
@@ -53,8 +54,10 @@ export function chartPanel(
     kind,
     series,
     formatValue,
+    formatAxis,
     locale: ctx.locale,
     ariaLabel: t(titleKey),
+    timeLabel: t("log.time"),
   });
   return {
     element,

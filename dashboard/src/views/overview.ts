@@ -2,6 +2,7 @@
 import { barList, h, section, statCard } from "../dom";
 import {
   formatCompact,
+  formatDecimal,
   formatDuration,
   formatInteger,
   formatPercent,
@@ -52,6 +53,7 @@ export function overviewView(ctx: ViewContext): View {
     "lines",
     [{ label: t("series.avg"), colorVar: "--chart-1", width: 2 }],
     (v) => formatTokensPerSecond(v, locale),
+    (v) => formatDecimal(v, locale, 0),
   );
   const percentiles = percentileTable(ctx, "all");
   const models = barList(t("section.noData"));
