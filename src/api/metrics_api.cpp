@@ -17,6 +17,7 @@ namespace http = net::http;
 constexpr std::string_view kHealthPath = "/health";
 constexpr std::string_view kMetricsPath = "/metrics";
 constexpr std::string_view kRequestsPath = "/completion_requests";
+constexpr std::string_view kTimeseriesPath = "/timeseries";
 constexpr std::string_view kAllowedMethods = "GET, OPTIONS";
 
 // Runs a blocking store call on the query pool and resumes the caller on its own executor:
@@ -118,7 +119,8 @@ net::awaitable<net::Response> MetricsApi::answer(const net::Request& request) {
     }
   }
 
-  if (path != kHealthPath && path != kMetricsPath && path != kRequestsPath) {
+  if (path != kHealthPath && path != kMetricsPath && path != kRequestsPath &&
+      path != kTimeseriesPath) {
     co_return error_response(request, http::status::not_found,
                              "no such endpoint: " + shown_path(target.path()), "not_found",
                              "not_found");
@@ -139,6 +141,7 @@ net::awaitable<net::Response> MetricsApi::answer(const net::Request& request) {
   std::optional<net::Response> failure;
   try {
     if (path == kMetricsPath) co_return co_await get_metrics(request, target);
+    if (path == kTimeseriesPath) co_return co_await get_timeseries(request, target);
     co_return co_await get_requests(request, target);
   } catch (const storage::StoreError& e) {
     log::warning("metrics API: store query failed: {}", e.what());
@@ -190,6 +193,27 @@ net::awaitable<net::Response> MetricsApi::get_requests(const net::Request& reque
             fmt::format("<{}>; rel=\"next\"", target.with_param("cursor", cursor)));
   }
   co_return res;
+}
+
+net::awaitable<net::Response> MetricsApi::get_timeseries(const net::Request& request,
+                                                         const Target& target) {
+  auto parsed = parse_timeseries(target);
+  if (auto* e = std::get_if<ParamError>(&parsed)) co_return bad_parameter(request, *e);
+  const TimeseriesParams params = std::get<TimeseriesParams>(parsed);
+  std::optional<std::int64_t> first;
+  if (!params.range.start_ms) {
+    auto find_first = [store = store_] { return store->first_record_time(); };
+    first = co_await run_on(query_executor_, std::move(find_first));
+  }
+  auto resolved = resolve_timeseries(params, time::now_unix_ms(), first);
+  if (auto* e = std::get_if<ParamError>(&resolved)) co_return bad_parameter(request, *e);
+  const ResolvedTimeseries r = std::get<ResolvedTimeseries>(resolved);
+  auto read = [store = store_, q = r.query] { return store->timeseries(q); };
+  auto series = co_await run_on(query_executor_, std::move(read));
+  co_return net::json_response(
+      request, http::status::ok,
+      timeseries_json(r.query.start_ms, r.query.end_ms, storage::rollup::to_string(r.bucket),
+                      r.query.bucket_ms, series));
 }
 
 }  // namespace lmp::api

@@ -1,5 +1,5 @@
-// The metrics HTTP API (port 8002): /health, /metrics and /completion_requests, read from the
-// store on a separate thread pool so that slow queries never stall the I/O threads.
+// The metrics HTTP API (port 8002): /health, /metrics, /completion_requests and /timeseries, read
+// from the store on a separate thread pool so that slow queries never stall the I/O threads.
 #pragma once
 
 #include <cstddef>
@@ -41,6 +41,7 @@ class MetricsApi {
   net::awaitable<net::Response> answer(const net::Request& request);
   net::awaitable<net::Response> get_metrics(const net::Request& request, const Target& target);
   net::awaitable<net::Response> get_requests(const net::Request& request, const Target& target);
+  net::awaitable<net::Response> get_timeseries(const net::Request& request, const Target& target);
   net::Response get_health(const net::Request& request) const;
   void add_common_headers(net::Response& response) const;
 

@@ -38,6 +38,68 @@ void write_group(json::Writer& w, const storage::GroupSummary& g, bool with_resp
   w.end_object();
 }
 
+void write_percentiles(json::Writer& w, std::string_view key, const storage::Percentiles& p) {
+  w.key(key).begin_object();
+  w.key("p50").value_or_null(p.p50);
+  w.key("p90").value_or_null(p.p90);
+  w.key("p95").value_or_null(p.p95);
+  w.key("p99").value_or_null(p.p99);
+  w.end_object();
+}
+
+void write_latency(json::Writer& w, std::string_view key, const storage::LatencyPercentiles& l) {
+  w.key(key).begin_object();
+  write_percentiles(w, "response_time_ms", l.response_time_ms);
+  write_percentiles(w, "time_to_first_token_ms", l.time_to_first_token_ms);
+  write_percentiles(w, "time_per_output_token_ms", l.time_per_output_token_ms);
+  w.end_object();
+}
+
+void write_model(json::Writer& w, const storage::ModelSummary& m) {
+  w.begin_object();
+  w.key("model").value(m.model);
+  w.key("total").value(m.total);
+  w.key("successful").value(m.successful);
+  w.key("failed").value(m.failed);
+  w.key("avg_response_time_ms").value_or_null(m.avg_response_time_ms);
+  w.key("p50_response_time_ms").value_or_null(m.p50_response_time_ms);
+  w.key("p95_response_time_ms").value_or_null(m.p95_response_time_ms);
+  w.key("avg_time_to_first_token_ms").value_or_null(m.avg_time_to_first_token_ms);
+  w.key("p95_time_to_first_token_ms").value_or_null(m.p95_time_to_first_token_ms);
+  w.key("tokens").begin_object();
+  w.key("prompt_total").value(m.prompt_tokens_total);
+  w.key("completion_total").value(m.completion_tokens_total);
+  w.key("total").value(m.tokens_total);
+  w.end_object();
+  w.key("avg_tokens_per_second").value_or_null(m.avg_tokens_per_second);
+  w.end_object();
+}
+
+void write_stats(json::Writer& w, std::string_view key, const storage::LatencyStats& s) {
+  w.key(key).begin_object();
+  w.key("avg").value_or_null(s.avg);
+  w.key("p50").value_or_null(s.p50);
+  w.key("p95").value_or_null(s.p95);
+  w.key("p99").value_or_null(s.p99);
+  w.end_object();
+}
+
+void write_point(json::Writer& w, const storage::TimeseriesPoint& p) {
+  w.begin_object();
+  w.key("t").value(time::format_iso8601_utc(p.t_ms));
+  w.key("successful").value(p.successful);
+  w.key("failed").value(p.failed);
+  w.key("prompt_tokens").value(p.prompt_tokens);
+  w.key("completion_tokens").value(p.completion_tokens);
+  w.key("total_tokens").value(p.total_tokens);
+  write_stats(w, "response_time_ms", p.response_time_ms);
+  write_stats(w, "time_to_first_token_ms", p.time_to_first_token_ms);
+  w.key("tokens_per_second").begin_object();
+  w.key("avg").value_or_null(p.avg_tokens_per_second);
+  w.end_object();
+  w.end_object();
+}
+
 }  // namespace
 
 std::vector<std::string> recorder_warnings(const recording::RecorderStats& stats) {
@@ -110,6 +172,46 @@ std::string metrics_json(std::int64_t now_ms, const storage::MetricsSummary& s) 
   w.end_object();
   write_counts(w, "model_distribution", s.model_distribution);
   write_counts(w, "origin_distribution", s.origin_distribution);
+  // Ours, after every key of the reference's shape.
+  w.key("percentiles").begin_object();
+  write_latency(w, "all", s.percentiles_all);
+  write_latency(w, "streamed", s.percentiles_streamed);
+  write_latency(w, "non_streamed", s.percentiles_non_streamed);
+  w.end_object();
+  w.key("models").begin_array();
+  for (const auto& m : s.models) write_model(w, m);
+  w.end_array();
+  w.end_object();
+  return out;
+}
+
+std::string timeseries_json(std::int64_t start_ms, std::int64_t end_ms, std::string_view bucket,
+                            std::int64_t bucket_ms, const storage::Timeseries& ts) {
+  std::string out;
+  // About 400 bytes a point: reserve once rather than grow through many reallocations.
+  std::size_t points = 0;
+  for (const auto& s : ts.series) points += s.points.size();
+  out.reserve(128 + points * 400);
+  json::Writer w(out);
+  w.begin_object();
+  w.key("start").value(time::format_iso8601_utc(start_ms));
+  w.key("end").value(time::format_iso8601_utc(end_ms));
+  w.key("bucket").value(bucket);
+  w.key("bucket_seconds").value(bucket_ms / 1000);
+  w.key("series").begin_array();
+  for (const auto& s : ts.series) {
+    w.begin_object();
+    if (s.model) {
+      w.key("model").value(*s.model);
+    } else {
+      w.key("model").null();
+    }
+    w.key("points").begin_array();
+    for (const auto& p : s.points) write_point(w, p);
+    w.end_array();
+    w.end_object();
+  }
+  w.end_array();
   w.end_object();
   return out;
 }

@@ -22,8 +22,12 @@ std::vector<std::string> recorder_warnings(const recording::RecorderStats& stats
 std::string health_json(std::int64_t now_ms,
                         const std::optional<recording::RecorderStats>& recorder);
 
-// The compat /metrics shape, field for field.
+// The compat /metrics shape, field for field, then ours: "percentiles" and "models".
 std::string metrics_json(std::int64_t now_ms, const storage::MetricsSummary& summary);
+
+// GET /timeseries: {"start","end","bucket","bucket_seconds","series":[{"model","points"}]}.
+std::string timeseries_json(std::int64_t start_ms, std::int64_t end_ms, std::string_view bucket,
+                            std::int64_t bucket_ms, const storage::Timeseries& timeseries);
 
 // One /completion_requests element: the compat fields first, then ours.
 void write_request(json::Writer& w, const storage::StoredRecord& row);

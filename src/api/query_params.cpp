@@ -1,6 +1,7 @@
 #include "api/query_params.hpp"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 #include <charconv>
@@ -168,9 +169,66 @@ Parsed<RequestListParams> parse_request_list(const Target& target, const PagingL
     q.error_type = p->value;
   }
 
+  if (const QueryParam* p = non_empty(target, "origin")) q.origin = p->value;
+
   auto envelope = parse_bool(target, "envelope");
   if (auto* e = std::get_if<ParamError>(&envelope)) return std::move(*e);
   out.envelope = std::get<0>(envelope).value_or(false);
+  return out;
+}
+
+Parsed<TimeseriesParams> parse_timeseries(const Target& target) {
+  namespace rollup = storage::rollup;
+  TimeseriesParams out;
+  auto range = parse_time_range(target);
+  if (auto* e = std::get_if<ParamError>(&range)) return std::move(*e);
+  out.range = std::get<0>(range);
+  if (const QueryParam* p = non_empty(target, "bucket")) {
+    out.bucket = rollup::bucket_size_from_string(p->value);
+    if (!out.bucket) {
+      return ParamError{"bucket",
+                        fmt::format("invalid 'bucket': expected one of 1m, 5m, 15m, 1h, 6h, 1d, "
+                                    "1w (or leave it out to have one chosen), got '{}'",
+                                    shown(p->value))};
+    }
+  }
+  if (const QueryParam* p = non_empty(target, "by")) {
+    if (p->value != "model") {
+      return ParamError{"by", fmt::format("invalid 'by': expected 'model' (one series per "
+                                          "model) or nothing, got '{}'",
+                                          shown(p->value))};
+    }
+    out.by_model = true;
+  }
+  return out;
+}
+
+Parsed<ResolvedTimeseries> resolve_timeseries(const TimeseriesParams& params, std::int64_t now_ms,
+                                              std::optional<std::int64_t> first_record_ms) {
+  namespace rollup = storage::rollup;
+  const std::int64_t end = params.range.end_ms.value_or(now_ms);
+  std::int64_t start =
+      params.range.start_ms ? *params.range.start_ms : std::min(first_record_ms.value_or(end), end);
+  if (start > end) {
+    return ParamError{"start",
+                      fmt::format("'start' ({}) is after 'end' ({}; now when absent)",
+                                  time::format_iso8601_utc(start), time::format_iso8601_utc(end))};
+  }
+  ResolvedTimeseries out;
+  out.bucket = params.bucket.value_or(rollup::auto_bucket_size(start, end));
+  const std::int64_t n = rollup::bucket_count(start, end, out.bucket);
+  if (n > kMaxTimeseriesBuckets) {
+    return ParamError{
+        "bucket", fmt::format("invalid 'bucket': {} buckets of {} from {} to {} is more than {}; "
+                              "choose a larger bucket or a shorter range",
+                              n, rollup::to_string(out.bucket), time::format_iso8601_utc(start),
+                              time::format_iso8601_utc(end), kMaxTimeseriesBuckets)};
+  }
+  out.query.start_ms = start;
+  out.query.end_ms = end;
+  out.query.bucket_ms = rollup::bucket_ms(out.bucket);
+  out.query.bucket_offset_ms = out.bucket == rollup::BucketSize::week ? rollup::kWeekOffsetMs : 0;
+  out.query.by_model = params.by_model;
   return out;
 }
 

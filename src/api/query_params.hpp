@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "storage/rollup/time_buckets.hpp"
 #include "storage/store.hpp"
 
 namespace lmp::api {
@@ -69,7 +70,30 @@ struct RequestListParams {
 };
 
 // Time range, `limit`, `cursor`, `envelope` and the filters `model`, `is_streaming`,
-// `success`, `error_type`. Unknown parameters are ignored.
+// `success`, `error_type`, `origin`. Unknown parameters are ignored.
 Parsed<RequestListParams> parse_request_list(const Target& target, const PagingLimits& limits);
+
+// What GET /timeseries asked for, before the open ends are resolved.
+struct TimeseriesParams {
+  storage::TimeRange range;
+  std::optional<storage::rollup::BucketSize> bucket;  // absent: chosen from the range
+  bool by_model = false;                              // `by=model`
+};
+
+// `start`, `end`, `bucket` (1m, 5m, 15m, 1h, 6h, 1d, 1w) and `by` (model).
+Parsed<TimeseriesParams> parse_timeseries(const Target& target);
+
+// The most buckets one /timeseries answer may hold.
+inline constexpr std::int64_t kMaxTimeseriesBuckets = 5000;
+
+struct ResolvedTimeseries {
+  storage::TimeseriesQuery query;
+  storage::rollup::BucketSize bucket = storage::rollup::BucketSize::minute;
+};
+
+// Fills the open ends (start: the first record, or end when there is none; end: now), picks
+// the bucket when none was given, and refuses more than kMaxTimeseriesBuckets buckets.
+Parsed<ResolvedTimeseries> resolve_timeseries(const TimeseriesParams& params, std::int64_t now_ms,
+                                              std::optional<std::int64_t> first_record_ms);
 
 }  // namespace lmp::api

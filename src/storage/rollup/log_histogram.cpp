@@ -211,10 +211,31 @@ bool LogHistogram::merge_encoded(std::string_view bytes) {
 }
 
 std::string LogHistogram::encode() const {
-  std::vector<std::pair<std::int32_t, std::uint64_t>> buckets;
-  for (std::size_t k = 0; k < counts_.size(); ++k)
-    if (counts_[k]) buckets.emplace_back(offset_ + static_cast<std::int32_t>(k), counts_[k]);
-  return encode_sparse(zero_, buckets);
+  // Straight from the dense counts: the same bytes as encode_sparse(), without a copy.
+  std::string out;
+  if (total_ == 0) return out;
+  std::uint64_t n = 0;
+  for (auto c : counts_) n += c != 0;
+  out.reserve(3 + n * 3);
+  out.push_back(static_cast<char>(kVersion));
+  put_varint(out, zero_);
+  put_varint(out, n);
+  bool first = true;
+  std::int32_t prev = 0;
+  for (std::size_t k = 0; k < counts_.size(); ++k) {
+    if (!counts_[k]) continue;
+    const std::int32_t index = offset_ + static_cast<std::int32_t>(k);
+    if (first) {
+      const auto wide = static_cast<std::int64_t>(index);
+      put_varint(out, static_cast<std::uint64_t>((wide << 1) ^ (wide >> 63)));
+      first = false;
+    } else {
+      put_varint(out, static_cast<std::uint64_t>(index - prev));
+    }
+    put_varint(out, counts_[k]);
+    prev = index;
+  }
+  return out;
 }
 
 std::optional<LogHistogram> LogHistogram::decode(std::span<const std::uint8_t> bytes) {

@@ -50,14 +50,25 @@ void Aggregate::merge(const Aggregate& o) {
 }
 
 std::size_t KeyHash::operator()(const Key& k) const {
+  return (*this)(
+      KeyView{k.bucket_ms, k.model, k.error_type, k.origin, k.endpoint, k.is_streaming, k.success});
+}
+
+std::size_t KeyHash::operator()(const KeyView& k) const {
   std::size_t h = std::hash<std::int64_t>{}(k.bucket_ms);
   const auto mix = [&h](std::size_t v) { h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); };
-  mix(std::hash<std::string>{}(k.model));
-  mix(std::hash<std::string>{}(k.error_type));
-  mix(std::hash<std::string>{}(k.origin));
-  mix(std::hash<std::string>{}(k.endpoint));
+  mix(std::hash<std::string_view>{}(k.model));
+  mix(std::hash<std::string_view>{}(k.error_type));
+  mix(std::hash<std::string_view>{}(k.origin));
+  mix(std::hash<std::string_view>{}(k.endpoint));
   mix(static_cast<std::size_t>(k.is_streaming) * 2 + static_cast<std::size_t>(k.success));
   return h;
+}
+
+bool KeyEqual::operator()(const KeyView& a, const Key& b) const {
+  return a.bucket_ms == b.bucket_ms && a.is_streaming == b.is_streaming && a.success == b.success &&
+         a.model == b.model && a.error_type == b.error_type && a.origin == b.origin &&
+         a.endpoint == b.endpoint;
 }
 
 std::int64_t Batch::unit_floor(std::int64_t t) const {

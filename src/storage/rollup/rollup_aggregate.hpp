@@ -89,8 +89,29 @@ struct Key {
   bool operator==(const Key&) const = default;
 };
 
+// A key made of views, to look a sample up without building its strings (one allocation per
+// field per request otherwise).
+struct KeyView {
+  std::int64_t bucket_ms = 0;
+  std::string_view model;
+  std::string_view error_type;
+  std::string_view origin;
+  std::string_view endpoint;
+  bool is_streaming = false;
+  bool success = false;
+};
+
 struct KeyHash {
+  using is_transparent = void;
   std::size_t operator()(const Key& k) const;
+  std::size_t operator()(const KeyView& k) const;
+};
+
+struct KeyEqual {
+  using is_transparent = void;
+  bool operator()(const Key& a, const Key& b) const { return a == b; }
+  bool operator()(const KeyView& a, const Key& b) const;
+  bool operator()(const Key& a, const KeyView& b) const { return (*this)(b, a); }
 };
 
 // Requests of one batch (or of the raw rows at a range's edges) aggregated per key, for one
@@ -101,7 +122,7 @@ class Batch {
   void add(const Sample& s);
   // Folds another batch's entries in, re-keyed to this batch's unit (minutes into hours...).
   void merge_from(const Batch& finer);
-  const std::unordered_map<Key, Aggregate, KeyHash>& entries() const { return entries_; }
+  const std::unordered_map<Key, Aggregate, KeyHash, KeyEqual>& entries() const { return entries_; }
   std::size_t size() const { return entries_.size(); }
   void clear() { entries_.clear(); }
   std::int64_t unit_ms() const { return unit_ms_; }
@@ -109,7 +130,7 @@ class Batch {
  private:
   std::int64_t unit_floor(std::int64_t t) const;
   std::int64_t unit_ms_;
-  std::unordered_map<Key, Aggregate, KeyHash> entries_;
+  std::unordered_map<Key, Aggregate, KeyHash, KeyEqual> entries_;
 };
 
 }  // namespace lmp::storage::rollup

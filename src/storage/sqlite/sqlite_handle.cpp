@@ -78,6 +78,11 @@ void Statement::bind_text(int i, std::string_view v) {
   check_bind(sqlite3_bind_text64(stmt_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8), db_);
 }
 
+void Statement::bind_text_static(int i, std::string_view v) {
+  if (v.empty()) return bind_null(i);
+  check_bind(sqlite3_bind_text64(stmt_, i, v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8), db_);
+}
+
 void Statement::bind_blob(int i, std::string_view v) {
   if (v.empty()) return bind_null(i);
   check_bind(sqlite3_bind_blob64(stmt_, i, v.data(), v.size(), SQLITE_TRANSIENT), db_);

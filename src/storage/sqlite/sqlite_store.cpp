@@ -42,16 +42,17 @@ std::string insert_sql() {
   return sql + ")";
 }
 
-void bind_record(Statement& st, const llm::CompletionRecord& r) {
+// Text is bound without copying: the record and `timestamp` outlive the step that follows.
+void bind_record(Statement& st, const llm::CompletionRecord& r, const std::string& timestamp) {
   int i = 0;
-  st.bind_text(++i, time::format_iso8601_utc(r.timestamp_ms));
-  st.bind_text(++i, llm::to_string(r.endpoint));
-  st.bind_text(++i, r.backend);
-  st.bind_text(++i, r.client_address);
-  st.bind_text(++i, r.origin);
-  st.bind_text(++i, r.api_key_fingerprint);
-  st.bind_text(++i, r.model);
-  st.bind_text(++i, r.user);
+  st.bind_text_static(++i, timestamp);
+  st.bind_text_static(++i, llm::to_string(r.endpoint));
+  st.bind_text_static(++i, r.backend);
+  st.bind_text_static(++i, r.client_address);
+  st.bind_text_static(++i, r.origin);
+  st.bind_text_static(++i, r.api_key_fingerprint);
+  st.bind_text_static(++i, r.model);
+  st.bind_text_static(++i, r.user);
   st.bind_int(++i, r.is_streaming ? 1 : 0);
   st.bind_opt_int(++i, r.max_tokens);
   st.bind_opt_double(++i, r.temperature);
@@ -62,9 +63,9 @@ void bind_record(Statement& st, const llm::CompletionRecord& r) {
   st.bind_int(++i, r.success ? 1 : 0);
   // 0 means "no status was sent": NULL says that in SQL, as the reference's NULLs do.
   r.status_code ? st.bind_int(++i, r.status_code) : st.bind_null(++i);
-  st.bind_text(++i, llm::to_string(r.error_type));  // empty for none -> NULL
-  st.bind_text(++i, r.error_message);
-  st.bind_text(++i, r.finish_reason);
+  st.bind_text_static(++i, llm::to_string(r.error_type));  // empty for none -> NULL
+  st.bind_text_static(++i, r.error_message);
+  st.bind_text_static(++i, r.finish_reason);
   // REAL values in the reference's INTEGER-declared timing columns stay REAL (INTEGER affinity
   // only converts a REAL that is integral), so sub-millisecond precision survives.
   st.bind_opt_double(++i, r.response_time_ms);
@@ -77,7 +78,7 @@ void bind_record(Statement& st, const llm::CompletionRecord& r) {
   st.bind_opt_int(++i, r.total_tokens);
   st.bind_opt_double(++i, r.tokens_per_second);
   st.bind_int(++i, r.degraded ? 1 : 0);
-  st.bind_text(++i, LMP_VERSION);
+  st.bind_text_static(++i, LMP_VERSION);
 }
 
 StoredRecord read_record(const Statement& st) {
@@ -328,8 +329,10 @@ void SqliteStore::insert(std::span<const llm::CompletionRecord> records) {
     // tier however many of the batch's requests share it.
     rollup::Batch minutes(rollup::kMinuteMs);
     writer_.exec("BEGIN IMMEDIATE");
+    std::string timestamp;
     for (const auto& r : records) {
-      bind_record(insert_stmt_, r);
+      timestamp = time::format_iso8601_utc(r.timestamp_ms);
+      bind_record(insert_stmt_, r, timestamp);
       insert_stmt_.step();
       insert_stmt_.reset();
       minutes.add(sample_from_record(r));

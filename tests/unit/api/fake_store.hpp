@@ -32,6 +32,38 @@ class FakeStore : public storage::Store {
     return page_;
   }
 
+  storage::Timeseries timeseries(const storage::TimeseriesQuery& query) override {
+    std::lock_guard lock(mutex_);
+    timeseries_calls_.push_back(query);
+    threads_.push_back(std::this_thread::get_id());
+    if (fail_with_) throw storage::StoreError(*fail_with_);
+    return timeseries_;
+  }
+
+  std::optional<std::int64_t> first_record_time() override {
+    std::lock_guard lock(mutex_);
+    ++first_record_calls_;
+    if (fail_with_) throw storage::StoreError(*fail_with_);
+    return first_record_;
+  }
+
+  void set_timeseries(storage::Timeseries ts) {
+    std::lock_guard lock(mutex_);
+    timeseries_ = std::move(ts);
+  }
+  void set_first_record(std::optional<std::int64_t> t) {
+    std::lock_guard lock(mutex_);
+    first_record_ = t;
+  }
+  std::vector<storage::TimeseriesQuery> timeseries_calls() const {
+    std::lock_guard lock(mutex_);
+    return timeseries_calls_;
+  }
+  int first_record_calls() const {
+    std::lock_guard lock(mutex_);
+    return first_record_calls_;
+  }
+
   void set_summary(storage::MetricsSummary summary) {
     std::lock_guard lock(mutex_);
     summary_ = std::move(summary);
@@ -66,6 +98,10 @@ class FakeStore : public storage::Store {
   std::vector<storage::TimeRange> summarize_calls_;
   std::vector<storage::RequestQuery> list_calls_;
   std::vector<std::thread::id> threads_;
+  storage::Timeseries timeseries_;
+  std::optional<std::int64_t> first_record_;
+  std::vector<storage::TimeseriesQuery> timeseries_calls_;
+  int first_record_calls_ = 0;
 };
 
 }  // namespace lmp::api::testing

@@ -1,6 +1,7 @@
 // Runs MetricsApi behind the real server loop on an ephemeral port and talks to it over TCP.
 #include "api/metrics_api.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 #include <thread>
@@ -212,7 +213,13 @@ TEST_F(MetricsApiTest, MetricsFieldForField) {
   ASSERT_EQ(r.status(), http::status::ok) << r.response.body();
   bj::value got = r.json;
   EXPECT_TRUE(time::parse_iso8601(got.at("timestamp").as_string()));
+  // Our additions come after the reference's keys (MetricsPercentilesAndModels tests them).
+  const auto& keys = r.json.as_object();
+  EXPECT_EQ(std::next(keys.begin(), 4)->key(), "percentiles");
+  EXPECT_EQ(std::next(keys.begin(), 5)->key(), "models");
   got.as_object().erase("timestamp");
+  got.as_object().erase("percentiles");
+  got.as_object().erase("models");
   EXPECT_EQ(got, bj::parse(R"({
     "requests": {
       "total": {"total": 3, "successful": 2, "failed": 1, "avg_response_time_ms": 333.33},
@@ -239,6 +246,157 @@ TEST_F(MetricsApiTest, MetricsFieldForField) {
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_EQ(calls[0].start_ms, time::parse_iso8601("2026-11-01T00:00:00Z"));
   EXPECT_EQ(calls[0].end_ms, time::parse_iso8601("2026-11-30T00:00:00Z"));
+}
+
+TEST_F(MetricsApiTest, MetricsPercentilesAndModels) {
+  storage::MetricsSummary s;
+  s.percentiles_all.response_time_ms = {100.004, 200.0, 300.0, 400.0};
+  s.percentiles_all.time_to_first_token_ms = {10.0, 20.0, 30.0, 40.0};
+  s.percentiles_streamed.time_per_output_token_ms = {1.0, 2.0, 3.0, 4.0};
+  storage::ModelSummary m;
+  m.model = "llama3";
+  m.total = 5;
+  m.successful = 4;
+  m.failed = 1;
+  m.avg_response_time_ms = 123.456;
+  m.p50_response_time_ms = 100.0;
+  m.p95_response_time_ms = 250.0;
+  m.avg_time_to_first_token_ms = 12.0;
+  m.p95_time_to_first_token_ms = 20.0;
+  m.prompt_tokens_total = 10;
+  m.completion_tokens_total = 20;
+  m.tokens_total = 30;
+  m.avg_tokens_per_second = 42.0;
+  s.models = {m};
+  store_->set_summary(s);
+  start();
+  const Reply r = get("/metrics");
+  ASSERT_EQ(r.status(), http::status::ok) << r.response.body();
+  const auto null_p = R"({"p50": null, "p90": null, "p95": null, "p99": null})";
+  EXPECT_EQ(r.json.at("percentiles"), bj::parse(fmt::format(R"({{
+    "all": {{"response_time_ms": {{"p50": 100.0, "p90": 200.0, "p95": 300.0, "p99": 400.0}},
+            "time_to_first_token_ms": {{"p50": 10.0, "p90": 20.0, "p95": 30.0, "p99": 40.0}},
+            "time_per_output_token_ms": {0}}},
+    "streamed": {{"response_time_ms": {0}, "time_to_first_token_ms": {0},
+                 "time_per_output_token_ms": {{"p50": 1.0, "p90": 2.0, "p95": 3.0, "p99": 4.0}}}},
+    "non_streamed": {{"response_time_ms": {0}, "time_to_first_token_ms": {0},
+                     "time_per_output_token_ms": {0}}}}})",
+                                                            null_p)))
+      << r.response.body();
+  EXPECT_EQ(r.json.at("models"), bj::parse(R"([{"model": "llama3", "total": 5, "successful": 4,
+    "failed": 1, "avg_response_time_ms": 123.46, "p50_response_time_ms": 100.0,
+    "p95_response_time_ms": 250.0, "avg_time_to_first_token_ms": 12.0,
+    "p95_time_to_first_token_ms": 20.0,
+    "tokens": {"prompt_total": 10, "completion_total": 20, "total": 30},
+    "avg_tokens_per_second": 42.0}])"));
+}
+
+storage::Timeseries two_point_series(std::int64_t first_ms, std::optional<std::string> model) {
+  storage::Timeseries ts;
+  storage::TimeseriesSeries s;
+  s.model = std::move(model);
+  storage::TimeseriesPoint p;
+  p.t_ms = first_ms;
+  p.successful = 10;
+  p.failed = 1;
+  p.prompt_tokens = 100;
+  p.completion_tokens = 200;
+  p.total_tokens = 300;
+  p.response_time_ms = {1.5, 1.2, 3.0, 4.123};
+  p.time_to_first_token_ms = {0.5, 0.4, 0.9, 1.0};
+  p.avg_tokens_per_second = 33.333;
+  s.points.push_back(p);
+  storage::TimeseriesPoint empty;
+  empty.t_ms = first_ms + 300'000;
+  s.points.push_back(empty);
+  ts.series.push_back(s);
+  return ts;
+}
+
+TEST_F(MetricsApiTest, TimeseriesShape) {
+  const auto t0 = time::parse_iso8601("2026-11-29T10:00:00Z").value();
+  store_->set_timeseries(two_point_series(t0, std::nullopt));
+  start();
+  const Reply r = get("/timeseries?start=2026-11-29T10:00:00Z&end=2026-11-29T10:09:59Z&bucket=5m");
+  ASSERT_EQ(r.status(), http::status::ok) << r.response.body();
+  EXPECT_EQ(r.json, bj::parse(R"({"start": "2026-11-29T10:00:00.000Z",
+    "end": "2026-11-29T10:09:59.000Z", "bucket": "5m", "bucket_seconds": 300,
+    "series": [{"model": null, "points": [
+      {"t": "2026-11-29T10:00:00.000Z", "successful": 10, "failed": 1, "prompt_tokens": 100,
+       "completion_tokens": 200, "total_tokens": 300,
+       "response_time_ms": {"avg": 1.5, "p50": 1.2, "p95": 3.0, "p99": 4.12},
+       "time_to_first_token_ms": {"avg": 0.5, "p50": 0.4, "p95": 0.9, "p99": 1.0},
+       "tokens_per_second": {"avg": 33.33}},
+      {"t": "2026-11-29T10:05:00.000Z", "successful": 0, "failed": 0, "prompt_tokens": 0,
+       "completion_tokens": 0, "total_tokens": 0,
+       "response_time_ms": {"avg": null, "p50": null, "p95": null, "p99": null},
+       "time_to_first_token_ms": {"avg": null, "p50": null, "p95": null, "p99": null},
+       "tokens_per_second": {"avg": null}}]}]})"))
+      << r.response.body();
+  const auto calls = store_->timeseries_calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].start_ms, t0);
+  EXPECT_EQ(calls[0].end_ms, t0 + 599'000);
+  EXPECT_EQ(calls[0].bucket_ms, 300'000);
+  EXPECT_FALSE(calls[0].by_model);
+  EXPECT_EQ(store_->first_record_calls(), 0);
+}
+
+TEST_F(MetricsApiTest, TimeseriesByModelAndAutomaticBucket) {
+  const auto t0 = time::parse_iso8601("2026-11-29T00:00:00Z").value();
+  store_->set_timeseries(two_point_series(t0, "llama3"));
+  start();
+  // One day: 5-minute buckets give 288, the smallest size within 300.
+  const Reply r = get("/timeseries?start=2026-11-29&end=2026-11-29T23:59:59.999Z&by=model");
+  ASSERT_EQ(r.status(), http::status::ok) << r.response.body();
+  EXPECT_EQ(r.json.at("bucket"), "5m");
+  EXPECT_EQ(r.json.at("series").at(0).at("model"), "llama3");
+  const auto calls = store_->timeseries_calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_TRUE(calls[0].by_model);
+  EXPECT_EQ(calls[0].bucket_ms, 300'000);
+
+  // Weeks start on Monday.
+  ASSERT_EQ(get("/timeseries?start=2026-01-01&end=2026-11-29&bucket=1w").status(),
+            http::status::ok);
+  EXPECT_EQ(store_->timeseries_calls().back().bucket_offset_ms, 4 * 86'400'000);
+}
+
+TEST_F(MetricsApiTest, TimeseriesOpenEndsUseTheFirstRecordAndNow) {
+  const auto first = time::now_unix_ms() - 3 * 3'600'000;
+  store_->set_first_record(first);
+  start();
+  const auto before = time::now_unix_ms();
+  const Reply r = get("/timeseries");
+  ASSERT_EQ(r.status(), http::status::ok) << r.response.body();
+  EXPECT_EQ(store_->first_record_calls(), 1);
+  const auto call = store_->timeseries_calls().at(0);
+  EXPECT_EQ(call.start_ms, first);
+  EXPECT_GE(call.end_ms, before);
+  EXPECT_EQ(r.json.at("bucket"), "1m");  // 3 hours: 181 minutes
+  EXPECT_EQ(r.json.at("start").as_string(), time::format_iso8601_utc(first));
+
+  // An empty store: a range of one instant, now.
+  store_->set_first_record(std::nullopt);
+  const Reply empty = get("/timeseries");
+  ASSERT_EQ(empty.status(), http::status::ok);
+  EXPECT_EQ(store_->timeseries_calls().back().start_ms, store_->timeseries_calls().back().end_ms);
+}
+
+TEST_F(MetricsApiTest, TimeseriesBadParametersAre400NamingThem) {
+  start();
+  expect_bad_parameter("/timeseries?bucket=2m", "bucket");
+  expect_bad_parameter("/timeseries?bucket=1M", "bucket");
+  expect_bad_parameter("/timeseries?by=origin", "by");
+  expect_bad_parameter("/timeseries?start=nope", "start");
+  expect_bad_parameter("/timeseries?end=2026-13-01", "end");
+  expect_bad_parameter("/timeseries?start=2026-11-02&end=2026-11-01", "start");
+  // 10 days of minutes: 14,400 buckets, more than 5000.
+  expect_bad_parameter("/timeseries?start=2026-11-01&end=2026-11-11&bucket=1m", "bucket");
+  expect_bad_parameter("/timeseries?start=2999-01-01", "start");  // after now
+  EXPECT_TRUE(store_->timeseries_calls().empty());
+  EXPECT_EQ(get("/timeseries?start=2026-11-01&end=2026-11-04&bucket=1m").status(),
+            http::status::ok);  // 4321 buckets: allowed
 }
 
 TEST_F(MetricsApiTest, StoreRunsOnTheQueryPoolNotTheIoThread) {
@@ -320,7 +478,7 @@ TEST_F(MetricsApiTest, RequestsFiltersReachTheStore) {
   start(options);
   ASSERT_EQ(get("/completion_requests?model=qwen%2Fqwen3&is_streaming=false&success=true&"
                 "error_type=backend_timeout&limit=500&start=2026-01-01T00:00:00%2B01:00&"
-                "end=2026-01-02&whatever=1")
+                "end=2026-01-02&origin=http%3A%2F%2Flocalhost%3A3000&whatever=1")
                 .status(),
             http::status::ok);
   const auto calls = store_->list_calls();
@@ -329,6 +487,7 @@ TEST_F(MetricsApiTest, RequestsFiltersReachTheStore) {
   EXPECT_EQ(calls[0].is_streaming, false);
   EXPECT_EQ(calls[0].success, true);
   EXPECT_EQ(calls[0].error_type, "backend_timeout");
+  EXPECT_EQ(calls[0].origin, "http://localhost:3000");
   EXPECT_EQ(calls[0].limit, 500u);
   EXPECT_EQ(calls[0].range.start_ms, time::parse_iso8601("2025-12-31T23:00:00Z"));
   EXPECT_EQ(calls[0].range.end_ms, time::parse_iso8601("2026-01-02T00:00:00Z"));
@@ -450,7 +609,8 @@ TEST_F(MetricsApiTest, AuthTokenRequiredAcceptedRejected) {
 TEST_F(MetricsApiTest, StoreErrorIs503) {
   store_->fail_with("cannot read ./data/metrics.db: database is locked");
   start();
-  for (const char* path : {"/metrics", "/completion_requests"}) {
+  for (const char* path :
+       {"/metrics", "/completion_requests", "/timeseries", "/timeseries?start=2026-11-01"}) {
     const Reply r = get(path);
     SCOPED_TRACE(path);
     EXPECT_EQ(r.status(), http::status::service_unavailable);

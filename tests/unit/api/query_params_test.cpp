@@ -202,5 +202,55 @@ TEST(RequestList, EveryBadParameterIsNamed) {
   EXPECT_EQ(l.message, "invalid 'limit': expected a whole number from 1 to 50, got '0'");
 }
 
+TEST(RequestList, OriginFilter) {
+  EXPECT_EQ(list_of("/completion_requests?origin=http%3A%2F%2Fa").query.origin, "http://a");
+  EXPECT_FALSE(list_of("/completion_requests?origin=").query.origin);
+}
+
+TimeseriesParams timeseries_of(std::string_view text) {
+  auto parsed = parse_timeseries(target(text));
+  if (auto* e = std::get_if<ParamError>(&parsed)) ADD_FAILURE() << e->message;
+  return std::get<TimeseriesParams>(std::move(parsed));
+}
+
+TEST(Timeseries, ParsesBucketAndBy) {
+  using storage::rollup::BucketSize;
+  const auto p = timeseries_of("/timeseries?start=2026-11-01&bucket=15m&by=model");
+  EXPECT_EQ(p.range.start_ms, ms("2026-11-01T00:00:00Z"));
+  EXPECT_EQ(p.bucket, BucketSize::fifteen_minutes);
+  EXPECT_TRUE(p.by_model);
+  const auto d = timeseries_of("/timeseries?bucket=&by=");
+  EXPECT_FALSE(d.bucket);
+  EXPECT_FALSE(d.by_model);
+  EXPECT_EQ(error_of(parse_timeseries(target("/timeseries?bucket=1y"))).param, "bucket");
+  EXPECT_EQ(error_of(parse_timeseries(target("/timeseries?by=models"))).param, "by");
+  EXPECT_EQ(error_of(parse_timeseries(target("/timeseries?start=x"))).param, "start");
+}
+
+TEST(Timeseries, ResolvesOpenEndsAndTheBucket) {
+  using storage::rollup::BucketSize;
+  const auto now = ms("2026-11-29T12:00:00Z");
+  TimeseriesParams p;
+  auto r = std::get<ResolvedTimeseries>(resolve_timeseries(p, now, ms("2026-11-29T00:00:00Z")));
+  EXPECT_EQ(r.query.start_ms, ms("2026-11-29T00:00:00Z"));
+  EXPECT_EQ(r.query.end_ms, now);
+  EXPECT_EQ(r.bucket, BucketSize::five_minutes);  // 12 hours: 145 buckets
+  r = std::get<ResolvedTimeseries>(resolve_timeseries(p, now, std::nullopt));
+  EXPECT_EQ(r.query.start_ms, now);
+  EXPECT_EQ(r.bucket, BucketSize::minute);
+  // A first record after an explicit end: the range is that one instant.
+  p.range.end_ms = ms("2026-01-01T00:00:00Z");
+  r = std::get<ResolvedTimeseries>(resolve_timeseries(p, now, ms("2026-06-01T00:00:00Z")));
+  EXPECT_EQ(r.query.start_ms, r.query.end_ms);
+  p = {};
+  p.range.start_ms = ms("2020-01-01T00:00:00Z");
+  p.bucket = BucketSize::hour;
+  EXPECT_EQ(error_of(resolve_timeseries(p, now, std::nullopt)).param, "bucket");
+  p.bucket = BucketSize::week;
+  r = std::get<ResolvedTimeseries>(resolve_timeseries(p, now, std::nullopt));
+  EXPECT_EQ(r.query.bucket_offset_ms, 4 * 86'400'000);
+  EXPECT_EQ(r.query.bucket_ms, 7 * 86'400'000);
+}
+
 }  // namespace
 }  // namespace lmp::api
