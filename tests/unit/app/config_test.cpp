@@ -14,7 +14,10 @@ namespace {
 using namespace std::chrono_literals;
 
 // Every environment variable load_config reads (README "Configuration").
-const char* const kEnvVars[] = {"BACKEND_URL",
+const char* const kEnvVars[] = {"DASHBOARD_PORT",
+                                "METRICS_API_URL",
+                                "REACT_APP_METRICS_API_URL",
+                                "BACKEND_URL",
                                 "BACKEND_HOST",
                                 "BACKEND_PORT",
                                 "LISTEN_ADDRESS",
@@ -431,6 +434,32 @@ TEST_F(LoadConfig, UnknownOption) {
 TEST_F(LoadConfig, MissingValue) {
   expect_error_naming({"--proxy-port"}, {"--proxy-port"});
   expect_error_naming({"--log-level=debug", "--backend-url"}, {"--backend-url"});
+}
+
+TEST_F(LoadConfig, DashboardPortDefaultsTo3000AndCanBeTurnedOff) {
+  EXPECT_EQ(load().dashboard_port, std::optional<unsigned short>(3000));
+  EXPECT_EQ(load({"--dashboard-port", "0"}).dashboard_port, std::optional<unsigned short>(0));
+  EXPECT_FALSE(load({"--dashboard-port", "off"}).dashboard_port.has_value());
+  set_env("DASHBOARD_PORT", "off");
+  EXPECT_FALSE(load().dashboard_port.has_value());
+  EXPECT_EQ(load({"--dashboard-port=4000"}).dashboard_port, std::optional<unsigned short>(4000));
+  expect_error_naming({"--dashboard-port", "70000"}, {"--dashboard-port", "70000", "off"});
+}
+
+TEST_F(LoadConfig, DashboardApiUrlFromFlagOrEitherEnvironmentName) {
+  EXPECT_EQ(load().dashboard_api_url, "");
+  set_env("REACT_APP_METRICS_API_URL", "http://old.example:8002");
+  EXPECT_EQ(load().dashboard_api_url, "http://old.example:8002");
+  set_env("METRICS_API_URL", "https://metrics.example");
+  EXPECT_EQ(load().dashboard_api_url, "https://metrics.example");
+  EXPECT_EQ(load({"--dashboard-api-url", "http://flag.example"}).dashboard_api_url,
+            "http://flag.example");
+  expect_error_naming({"--dashboard-api-url", "metrics.example"},
+                      {"--dashboard-api-url", "metrics.example", "http://"});
+  // The alias has no flag of its own: an empty argument is not mistaken for it.
+  EXPECT_NE(error_of({""}), "");
+  EXPECT_EQ(help_text().find("REACT_APP_METRICS_API_URL\n"), std::string::npos);
+  EXPECT_NE(help_text().find("--dashboard-port"), std::string::npos);
 }
 
 }  // namespace
