@@ -266,6 +266,8 @@ export async function startProxy(opts = {}) {
   const args = [];
   if (!opts.noBackendFlag) args.push('--backend-url', opts.backendUrl);
   args.push('--listen-address', '127.0.0.1', '--proxy-port', '0', '--metrics-port', '0', '--db-path', dbPath);
+  // The dashboard listener defaults to port 3000: take a free port so tests never collide.
+  if (!(opts.args ?? []).includes('--dashboard-port')) args.push('--dashboard-port', '0');
   if (opts.args) args.push(...opts.args);
   const proc = spawnManaged('proxy', args, { env: opts.env ?? {}, logPath: path.join(dir, 'proxy.log') });
   const [p, mm] = await startedOrCleanedUp(proc, dir, async () => [
