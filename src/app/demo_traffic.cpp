@@ -314,7 +314,15 @@ PlannedRequest TrafficPlanner::next() {
     double ttft = lognormal(model.ttft_ms, 0.3);
     if (model.prefill_tokens_per_s > 0) ttft += 1000.0 * prompt_tokens / model.prefill_tokens_per_s;
     if (uniform() < mix_.slow_share) ttft *= 4;
-    const double interval = 1000.0 / lognormal(model.tokens_per_second, 0.15);
+    // Rounded as the headers carry them, so that the cap below holds for what the mock does.
+    ttft = std::round(ttft * 10) / 10;
+    const double interval =
+        std::max(0.1, std::round(10'000.0 / lognormal(model.tokens_per_second, 0.15)) / 10);
+    if (!r.stream) {
+      const double budget = std::max(0.0, mix_.max_unstreamed_ms - ttft);
+      const auto fits = static_cast<std::int64_t>(budget / interval) + 1;
+      r.completion_tokens = std::clamp<std::int64_t>(fits, 1, r.completion_tokens);
+    }
     r.headers.emplace_back("X-Mock-TTFT-Ms", ms_text(ttft));
     r.headers.emplace_back("X-Mock-Token-Interval-Ms", ms_text(interval));
     r.headers.emplace_back("X-Mock-Completion-Tokens", std::to_string(r.completion_tokens));

@@ -57,6 +57,9 @@ struct TrafficMix {
   double client_disconnect_share = 0.005;
   // How long a "timeout" request makes the backend stall; set above the proxy's backend timeout.
   double timeout_stall_ms = 7'000;
+  // A request that is not streamed gets its answer only when the whole completion is done; its
+  // length is capped so that this stays well under the proxy's backend timeout.
+  double max_unstreamed_ms = 15'000;
   double include_usage_share = 0.9;  // streamed requests that ask for a usage chunk
   double slow_share = 0.03;          // requests that queue behind others: TTFT x4
 };
