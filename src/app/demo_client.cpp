@@ -76,7 +76,7 @@ struct TrafficRunner::State {
   asio::steady_timer timer;
   std::vector<std::unique_ptr<Connection>> idle;
   bool stopping = false;
-  std::size_t in_flight = 0;
+  std::atomic<std::size_t> in_flight{0};  // written on the strand, read from anywhere
   std::atomic<std::uint64_t> sent{0}, succeeded{0}, failed_as_planned{0}, failed_otherwise{0},
       cut_by_shutdown{0}, skipped{0};
 };
@@ -224,6 +224,10 @@ TrafficRunner::TrafficRunner(asio::any_io_executor executor, tcp::endpoint proxy
 
 TrafficRunner::~TrafficRunner() = default;
 
+tcp::endpoint TrafficRunner::target() const {
+  return state_->proxy;
+}
+
 void TrafficRunner::start() {
   asio::co_spawn(state_->executor, run_loop(state_), asio::detached);
 }
@@ -243,6 +247,7 @@ TrafficStats TrafficRunner::stats() const {
   out.failed_as_planned = state_->failed_as_planned.load(std::memory_order_relaxed);
   out.failed_otherwise = state_->failed_otherwise.load(std::memory_order_relaxed);
   out.cut_by_shutdown = state_->cut_by_shutdown.load(std::memory_order_relaxed);
+  out.in_flight = state_->in_flight.load();
   out.skipped = state_->skipped.load(std::memory_order_relaxed);
   return out;
 }

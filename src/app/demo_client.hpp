@@ -28,7 +28,8 @@ struct TrafficStats {
   std::uint64_t failed_as_planned = 0;  // an injected failure that failed
   std::uint64_t failed_otherwise = 0;   // a failure nobody planned (or a planned one that worked)
   std::uint64_t cut_by_shutdown = 0;    // in flight when the proxy stopped
-  std::uint64_t skipped = 0;            // ticks skipped at max_in_flight
+  std::size_t in_flight = 0;
+  std::uint64_t skipped = 0;  // ticks skipped at max_in_flight
 };
 
 class TrafficRunner {
@@ -44,6 +45,8 @@ class TrafficRunner {
   // Sends nothing new; requests in flight finish (or are cut by the proxy's shutdown).
   void stop();
   TrafficStats stats() const;
+  // Where the requests go (loopback when the proxy listens on every address).
+  net::tcp::endpoint target() const;
 
   struct State;
 

@@ -31,6 +31,8 @@ constexpr const char* kDemoDbPath = "./data/demo.db";
 constexpr std::chrono::milliseconds kDemoBackendTimeout{20'000};
 // The demo's requests are synthetic: at shutdown they need not keep the process for long.
 constexpr std::chrono::milliseconds kDemoShutdownGrace{3'000};
+// The longest a timed run waits for its last answers (streams last seconds, rarely more).
+constexpr std::chrono::seconds kMaxDrain{30};
 // Above this the injected timeouts would keep a connection busy too long to be worth it.
 constexpr std::chrono::milliseconds kMaxTimeoutToInject{30'000};
 
@@ -118,6 +120,24 @@ void apply_demo_defaults(Config& config, const std::vector<std::string>& args) {
     config.shutdown_grace = kDemoShutdownGrace;
 }
 
+// --duration: the traffic stops, the requests in flight finish (so that a timed run leaves no
+// records cut by the shutdown), then the program stops as on a signal. Cancelling the timer
+// (a signal came first) ends it.
+net::awaitable<void> stop_after(asio::steady_timer& timer, std::chrono::seconds duration,
+                                demo::TrafficRunner& traffic, ProxyApp& app) {
+  timer.expires_after(duration);
+  auto [ec] = co_await timer.async_wait(net::use_nothrow);
+  if (ec) co_return;
+  traffic.stop();
+  const auto deadline = std::chrono::steady_clock::now() + kMaxDrain;
+  while (traffic.stats().in_flight > 0 && std::chrono::steady_clock::now() < deadline) {
+    timer.expires_after(std::chrono::milliseconds(50));
+    auto [wait_ec] = co_await timer.async_wait(net::use_nothrow);
+    if (wait_ec) co_return;
+  }
+  app.request_stop();
+}
+
 }  // namespace
 
 std::string demo_help_text() {
@@ -131,7 +151,8 @@ std::string demo_help_text() {
          "mid-stream, backend timeouts). Runs until SIGINT/SIGTERM.\n\n"
          "Demo options:\n"
          "  --rate R           requests per second on average (default 3)\n"
-         "  --duration S       stop after S seconds (default 0: until a signal)\n"
+         "  --duration S       stop sending after S seconds, let the answers in flight\n"
+         "                     finish, then exit (default 0: until a signal)\n"
          "  --seed N           make the traffic repeatable (default: random)\n\n"
          "Every option of the proxy applies (llm-metrics-proxy --help), except the backend's,\n"
          "with these demo defaults:\n"
@@ -208,7 +229,7 @@ int run_demo(const std::vector<std::string>& args) {
 
   std::string banner = app->banner();
   banner += fmt::format(
-      "demo: sending traffic to {} at {} requests/s{}\n", url_of(app->proxy_endpoint()), flags.rate,
+      "demo: sending traffic to {} at {} requests/s{}\n", url_of(traffic.target()), flags.rate,
       flags.duration_s ? fmt::format(" for {} s", flags.duration_s) : std::string(" until Ctrl-C"));
   std::fputs(banner.c_str(), stdout);
   std::fflush(stdout);
@@ -216,10 +237,9 @@ int run_demo(const std::vector<std::string>& args) {
   backend->start();
   traffic.start();
   if (flags.duration_s) {
-    duration_timer.expires_after(std::chrono::seconds(flags.duration_s));
-    duration_timer.async_wait([&](const boost::system::error_code& ec) {
-      if (!ec) app->request_stop();
-    });
+    asio::co_spawn(
+        demo_io, stop_after(duration_timer, std::chrono::seconds(flags.duration_s), traffic, *app),
+        asio::detached);
   }
   std::thread demo_thread([&demo_io] { demo_io.run(); });
 
