@@ -4,10 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <boost/json.hpp>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace lmp::app::demo {
 namespace {
@@ -27,11 +29,22 @@ double share(int count) {
   return static_cast<double>(count) / kDraws;
 }
 
+// kDraws requests from the default mix with kSeed, drawn once for all the tests of the mix.
+const std::vector<PlannedRequest>& sample() {
+  static const std::vector<PlannedRequest> requests = [] {
+    TrafficPlanner planner(default_mix(), kSeed);
+    std::vector<PlannedRequest> out;
+    out.reserve(kDraws);
+    for (int i = 0; i < kDraws; ++i) out.push_back(planner.next());
+    return out;
+  }();
+  return requests;
+}
+
 TEST(DemoTraffic, ModelSharesFollowTheWeights) {
   const TrafficMix mix = default_mix();
-  TrafficPlanner planner(mix, kSeed);
   std::map<std::string, int> counts;
-  for (int i = 0; i < kDraws; ++i) ++counts[planner.next().model];
+  for (const auto& r : sample()) ++counts[r.model];
   ASSERT_EQ(counts.size(), mix.models.size());
   for (const auto& m : mix.models)
     EXPECT_NEAR(share(counts[m.name]), model_share(mix, m.name), 0.015) << m.name;
@@ -39,10 +52,8 @@ TEST(DemoTraffic, ModelSharesFollowTheWeights) {
 
 TEST(DemoTraffic, StreamingShareAndEndpoints) {
   const TrafficMix mix = default_mix();
-  TrafficPlanner planner(mix, kSeed);
   int streamed = 0, completions = 0, embeddings = 0, chat = 0;
-  for (int i = 0; i < kDraws; ++i) {
-    const auto r = planner.next();
+  for (const auto& r : sample()) {
     streamed += r.stream;
     switch (r.endpoint) {
       case Endpoint::chat:
@@ -70,10 +81,8 @@ TEST(DemoTraffic, StreamingShareAndEndpoints) {
 
 TEST(DemoTraffic, FailureSharesMatchTheMix) {
   const TrafficMix mix = default_mix();
-  TrafficPlanner planner(mix, kSeed);
   std::map<Fault, int> counts;
-  for (int i = 0; i < kDraws; ++i) {
-    const auto r = planner.next();
+  for (const auto& r : sample()) {
     ++counts[r.fault];
     if (r.fault == Fault::stream_cut || r.fault == Fault::client_disconnect) {
       EXPECT_TRUE(r.stream) << "stream-only faults only on streams";
@@ -102,10 +111,8 @@ TEST(DemoTraffic, FailureSharesMatchTheMix) {
 }
 
 TEST(DemoTraffic, OriginsAndUsersVary) {
-  TrafficPlanner planner(default_mix(), kSeed);
   std::map<std::string, int> origins, users;
-  for (int i = 0; i < kDraws; ++i) {
-    const auto r = planner.next();
+  for (const auto& r : sample()) {
     ++origins[r.origin];
     ++users[r.user];
     EXPECT_EQ(header(r, "Origin"), r.origin);
@@ -116,11 +123,7 @@ TEST(DemoTraffic, OriginsAndUsersVary) {
 }
 
 TEST(DemoTraffic, FaultsBecomeMockHeaders) {
-  TrafficMix mix = default_mix();
-  mix.timeout_stall_ms = 9'000;
-  TrafficPlanner planner(mix, kSeed);
-  for (int i = 0; i < kDraws; ++i) {
-    const auto r = planner.next();
+  for (const auto& r : sample()) {
     switch (r.fault) {
       case Fault::rate_limit:
         EXPECT_EQ(header(r, "X-Mock-Status"), "429");
@@ -132,7 +135,8 @@ TEST(DemoTraffic, FaultsBecomeMockHeaders) {
         EXPECT_EQ(header(r, "X-Mock-Status"), "503");
         break;
       case Fault::timeout:
-        EXPECT_EQ(header(r, "X-Mock-Stall-Ms"), "9000.0");
+        EXPECT_EQ(header(r, "X-Mock-Stall-Ms"),
+                  fmt::format("{:.1f}", default_mix().timeout_stall_ms));
         break;
       case Fault::stream_cut: {
         const auto after = std::stoll(header(r, "X-Mock-Close-After-Events"));
@@ -154,9 +158,7 @@ TEST(DemoTraffic, FaultsBecomeMockHeaders) {
 }
 
 TEST(DemoTraffic, BodiesAreValidRequests) {
-  TrafficPlanner planner(default_mix(), kSeed);
-  for (int i = 0; i < 2'000; ++i) {
-    const auto r = planner.next();
+  for (const auto& r : sample()) {
     bj::error_code ec;
     const bj::value body = bj::parse(r.body, ec);
     ASSERT_FALSE(ec) << r.body;
