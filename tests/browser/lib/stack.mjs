@@ -15,11 +15,12 @@ import {
 export { closedPort, findBinary, getJson, waitFor };
 
 // Starts mock + proxy with the dashboard on a free port. extraArgs go to the proxy.
-export async function startDashboardStack({ extraArgs = [], mock = {} } = {}) {
+// dbPath: a store of the caller's (by default a temporary one, removed on stop).
+export async function startDashboardStack({ extraArgs = [], mock = {}, dbPath } = {}) {
   const m = await startMock({ ttftMs: 5, ...mock });
   let p;
   try {
-    p = await startProxy({ backendUrl: m.url, args: ['--dashboard-port', '0', ...extraArgs] });
+    p = await startProxy({ backendUrl: m.url, dbPath, args: ['--dashboard-port', '0', ...extraArgs] });
   } catch (e) {
     await m.stop();
     throw e;
