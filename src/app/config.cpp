@@ -183,7 +183,9 @@ std::string help_text() {
       "llm-metrics-proxy " LMP_VERSION
       "\nA measuring reverse proxy for OpenAI-compatible inference servers.\n\n"
       "Usage:\n  llm-metrics-proxy [options]\n  llm-metrics-proxy mock-backend [options]  "
-      "(a simulated backend; see mock-backend --help)\n\n"
+      "(a simulated backend; see mock-backend --help)\n"
+      "  llm-metrics-proxy demo [options]          "
+      "(mock backend, proxy, API and dashboard with live traffic; see demo --help)\n\n"
       "Options (flag, environment variable, default). Flags win over the environment.\n";
   for (const auto& s : settings(ignored)) {
     if (s.flag.empty()) continue;  // an alias environment variable, named in its twin's help
