@@ -11,6 +11,8 @@ packages=(
 )
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(sqlite3 openssl)
+  # The browser tests drive Debian's Chromium with Playwright (no browser downloads).
+  packages+=(chromium)
   # Machines of this kind ship Node.js 20 with npm; fall back to Debian's packages elsewhere.
   command -v node >/dev/null || packages+=(nodejs)
   command -v npm >/dev/null || packages+=(npm)
