@@ -164,3 +164,21 @@ test.describe('phone-sized viewport (375 × 667)', () => {
     }
   });
 });
+
+test('every section and card has a help tooltip with text; the footer credits the project', async ({ page }) => {
+  await openDashboard(page);
+  for (const [, name] of TABS) {
+    await tab(page, name).click();
+    const helps = panel(page).getByRole('button', { name: /^About “/ });
+    expect(await helps.count()).toBeGreaterThan(0);
+    const missing = await helps.evaluateAll((buttons) =>
+      buttons
+        .filter((b) => !(document.getElementById(b.getAttribute('aria-describedby') ?? '')?.textContent ?? '').trim())
+        .map((b) => b.getAttribute('aria-label')),
+    );
+    expect(missing, `help buttons without a tooltip text on ${name}`).toEqual([]);
+  }
+  const footer = page.getByRole('contentinfo');
+  await expect(footer.getByRole('link', { name: 'rewolf/llm-metrics-proxy' })).toHaveAttribute('href', 'https://github.com/rewolf/llm-metrics-proxy');
+  await expect(footer).toContainText('LLM Metrics Proxy');
+});

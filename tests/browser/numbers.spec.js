@@ -194,3 +194,36 @@ test('the dashboard under /dashboard/ on the metrics port calls its own origin a
   expect(metricsCalls.length).toBeGreaterThan(0);
   for (const u of metricsCalls) expect(new URL(u).origin).toBe(new URL(seeded.apiUrl).origin);
 });
+
+test('the requests chart: hovering a bar shows that bucket\'s successful and failed counts from /timeseries', async ({ page }) => {
+  const seriesCall = page.waitForResponse((r) => new URL(r.url()).pathname === '/timeseries');
+  await openDashboard(page);
+  const seriesUrl = (await seriesCall).url();
+  // The same query, asked by the test.
+  const ts = await (await fetch(seriesUrl)).json();
+  const points = ts.series[0].points;
+  const m = await api('/metrics');
+  // The buckets add up to the totals.
+  expect(points.reduce((n, p) => n + (p.successful ?? 0), 0)).toBe(m.requests.total.successful);
+  expect(points.reduce((n, p) => n + (p.failed ?? 0), 0)).toBe(m.requests.total.failed);
+
+  const chart = region(panel(page), en['chart.requests']);
+  const over = chart.locator('.u-over');
+  await expect(over).toBeVisible();
+  const values = chart.locator('.u-legend .u-series');
+  const legendOf = async (label) =>
+    values.filter({ hasText: label }).locator('.u-value').textContent();
+  const busy = points.filter((p) => (p.successful ?? 0) + (p.failed ?? 0) > 0);
+  const wanted = await Promise.all(
+    busy.map(async (p) => (await formatInPage(page, 'en', [['integer', p.successful], ['integer', p.failed]])).join('/')),
+  );
+  // Sweep the cursor across the plot until it rests on a bucket with requests.
+  const box = await over.boundingBox();
+  let seen = null;
+  for (let i = 0; i <= 40 && !seen; i++) {
+    await page.mouse.move(box.x + (box.width * i) / 40, box.y + box.height / 2);
+    const shown = `${await legendOf(en['series.successful'])}/${await legendOf(en['series.failed'])}`;
+    if (wanted.includes(shown)) seen = shown;
+  }
+  expect(seen, `legend never showed one of ${wanted.join(', ')}`).not.toBeNull();
+});
