@@ -1,7 +1,7 @@
 // The numbers on screen equal the API's: the test reads /metrics itself and formats each value
 // the way the dashboard does (in the page, with the browser's Intl), then compares text.
 import { test, expect } from '@playwright/test';
-import { SEED_TOTAL, seedExpectations } from './lib/stack.mjs';
+import { HOSTILE_MODEL, SEED_TOTAL, seedExpectations } from './lib/stack.mjs';
 import { api, card, formatInPage, fill, messages, openDashboard, panel, region, seeded, successLevel, tab } from './lib/dashboard.mjs';
 
 const en = messages('en');
@@ -226,4 +226,16 @@ test('the requests chart: hovering a bar shows that bucket\'s successful and fai
     if (wanted.includes(shown)) seen = shown;
   }
   expect(seen, `legend never showed one of ${wanted.join(', ')}`).not.toBeNull();
+});
+
+test('markup in a model name is shown as text, never run', async ({ page }) => {
+  await openDashboard(page);
+  const models = region(panel(page), en['section.modelUsage']);
+  await expect(models.getByText(HOSTILE_MODEL, { exact: true })).toBeVisible();
+  await tab(page, en['tab.requests']).click();
+  await expect(panel(page).getByRole('cell', { name: HOSTILE_MODEL, exact: true })).toBeVisible();
+  await tab(page, en['tab.models']).click();
+  await expect(panel(page).getByRole('cell', { name: HOSTILE_MODEL, exact: true })).toBeVisible();
+  expect(await page.evaluate(() => window.__lmpInjected)).toBeUndefined();
+  await expect(page.locator('img[src="x"]')).toHaveCount(0);
 });

@@ -59,6 +59,8 @@ export async function startDashboardStack({ extraArgs = [], mock = {}, dbPath } 
 export const ORIGIN_APP = 'http://localhost:3000';
 export const ORIGIN_CHAT = 'https://chat.example';
 
+export const HOSTILE_MODEL = '<img src=x onerror="window.__lmpInjected=1">';
+
 export const SEED = [
   { model: 'llama3:8b', stream: true, count: 14, origin: ORIGIN_APP },
   { model: 'llama3:8b', stream: false, count: 8, origin: ORIGIN_APP },
@@ -71,6 +73,8 @@ export const SEED = [
   { model: 'mistral:7b', stream: true, count: 3, tokens: 8 },
   { model: 'mistral:7b', stream: false, count: 1, status: 401 }, // authentication
   { model: 'mistral:7b', stream: false, count: 2, status: 404 }, // not_found
+  // Markup in a model name must be shown as text, never run.
+  { model: HOSTILE_MODEL, stream: false, count: 1 },
 ];
 
 export const SEED_TOTAL = SEED.reduce((n, s) => n + s.count, 0);
