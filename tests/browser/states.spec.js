@@ -176,3 +176,15 @@ test('changing the timeframe while a refresh is in flight still loads the new ti
   hold.open();
   await newRange;
 });
+
+test('"Live updates" off says so, and back on refreshes at once', async ({ page }) => {
+  await openDashboard(page);
+  const status = page.getByRole('status').filter({ hasText: /^(Updated |Live updates paused)/ });
+  await expect(status).toHaveText(/^Updated /);
+  await page.getByRole('checkbox', { name: en['controls.live'] }).uncheck();
+  await expect(status).toHaveText(en['status.paused']);
+  const next = page.waitForRequest((r) => new URL(r.url()).pathname === '/metrics');
+  await page.getByRole('checkbox', { name: en['controls.live'] }).check();
+  await next;
+  await expect(status).toHaveText(/^Updated /);
+});
