@@ -59,37 +59,45 @@ bool add_checked(std::uint64_t& total, std::uint64_t n) {
   return true;
 }
 
-// Validates the whole encoding before anything is used, so a damaged blob adds nothing.
-std::optional<Sparse> parse(std::span<const std::uint8_t> bytes) {
-  Sparse out;
-  if (bytes.empty()) return out;
+// Walks an encoding, validating everything, and calls bucket(index, count) for each bucket in
+// ascending index order. Allocates nothing. False for an invalid encoding (bucket() may have
+// been called for a prefix: callers that must not see a damaged blob validate first).
+template <typename OnBucket>
+bool walk(std::span<const std::uint8_t> bytes, std::uint64_t& zero, std::uint64_t& n,
+          OnBucket&& bucket) {
   Reader r(bytes);
   std::uint8_t version = 0;
-  std::uint64_t n = 0, total = 0;
-  if (!r.byte(version) || version != kVersion || !r.varint(out.zero) || !r.varint(n)) {
-    return std::nullopt;
-  }
-  total = out.zero;
-  if (n > r.left() / 2) return std::nullopt;  // each bucket takes at least two bytes
-  out.buckets.reserve(n);
+  if (!r.byte(version) || version != kVersion || !r.varint(zero) || !r.varint(n)) return false;
+  std::uint64_t total = zero;
+  if (n > r.left() / 2) return false;  // each bucket takes at least two bytes
   std::int64_t index = 0;
   for (std::uint64_t i = 0; i < n; ++i) {
     std::uint64_t step = 0, count = 0;
-    if (!r.varint(step) || !r.varint(count) || count == 0) return std::nullopt;
+    if (!r.varint(step) || !r.varint(count) || count == 0) return false;
     if (i == 0) {
       // zigzag: 0, -1, 1, -2 ... -> 0, 1, 2, 3 ...
       index = static_cast<std::int64_t>(step >> 1) ^ -static_cast<std::int64_t>(step & 1);
     } else {
       if (step == 0 ||
           step > static_cast<std::uint64_t>(LogHistogram::kMaxIndex - LogHistogram::kMinIndex))
-        return std::nullopt;
+        return false;
       index += static_cast<std::int64_t>(step);
     }
-    if (index < LogHistogram::kMinIndex || index > LogHistogram::kMaxIndex) return std::nullopt;
-    if (!add_checked(total, count)) return std::nullopt;
-    out.buckets.emplace_back(static_cast<std::int32_t>(index), count);
+    if (index < LogHistogram::kMinIndex || index > LogHistogram::kMaxIndex) return false;
+    if (!add_checked(total, count)) return false;
+    bucket(static_cast<std::int32_t>(index), count);
   }
-  if (!r.done()) return std::nullopt;
+  return r.done();
+}
+
+// Validates the whole encoding before anything is used, so a damaged blob adds nothing.
+std::optional<Sparse> parse(std::span<const std::uint8_t> bytes) {
+  Sparse out;
+  if (bytes.empty()) return out;
+  std::uint64_t n = 0;
+  if (!walk(bytes, out.zero, n,
+            [&](std::int32_t i, std::uint64_t c) { out.buckets.emplace_back(i, c); }))
+    return std::nullopt;
   return out;
 }
 
@@ -179,14 +187,21 @@ void LogHistogram::merge(const LogHistogram& other) {
 }
 
 bool LogHistogram::merge_encoded(std::span<const std::uint8_t> bytes) {
+  // Two passes over the bytes and no allocation besides growing the target: the first
+  // validates and finds the index range, the second adds straight into the dense counts.
   if (bytes.empty()) return true;
-  const auto sparse = parse(bytes);
-  if (!sparse) return false;
-  zero_ += sparse->zero;
-  total_ += sparse->zero;
-  if (sparse->buckets.empty()) return true;
-  const std::int32_t lo = sparse->buckets.front().first;
-  const std::int32_t hi = sparse->buckets.back().first;
+  std::uint64_t zero = 0, n = 0;
+  std::int32_t lo = 0, hi = 0;
+  bool any = false;
+  if (!walk(bytes, zero, n, [&](std::int32_t i, std::uint64_t) {
+        if (!any) lo = i;
+        hi = i;
+        any = true;
+      }))
+    return false;
+  zero_ += zero;
+  total_ += zero;
+  if (!any) return true;
   // Grow once to cover the new range, then add without further checks.
   if (counts_.empty()) {
     offset_ = lo;
@@ -199,10 +214,14 @@ bool LogHistogram::merge_encoded(std::span<const std::uint8_t> bytes) {
     if (static_cast<std::size_t>(hi - offset_) >= counts_.size())
       counts_.resize(static_cast<std::size_t>(hi - offset_) + 1, 0);
   }
-  for (const auto& [index, count] : sparse->buckets) {
-    counts_[static_cast<std::size_t>(index - offset_)] += count;
-    total_ += count;
-  }
+  std::uint64_t* counts = counts_.data();
+  const std::int32_t offset = offset_;
+  std::uint64_t added = 0;
+  walk(bytes, zero, n, [&](std::int32_t i, std::uint64_t c) {
+    counts[i - offset] += c;
+    added += c;
+  });
+  total_ += added;
   return true;
 }
 

@@ -71,21 +71,34 @@ bool KeyEqual::operator()(const KeyView& a, const Key& b) const {
          a.endpoint == b.endpoint;
 }
 
-std::int64_t Batch::unit_floor(std::int64_t t) const {
+std::size_t ModelKeyHash::operator()(const ModelKeyView& k) const {
+  std::size_t h = std::hash<std::int64_t>{}(k.bucket_ms);
+  h ^= std::hash<std::string_view>{}(k.model) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  return h * 2 + static_cast<std::size_t>(k.is_streaming);
+}
+
+std::int64_t unit_floor(std::int64_t t, std::int64_t unit_ms) {
   if (t == kUnknownTimeMs) return t;  // aligned to every unit already
-  const std::int64_t q = t / unit_ms_;
-  return ((t % unit_ms_ != 0 && t < 0) ? q - 1 : q) * unit_ms_;
+  const std::int64_t q = t / unit_ms;
+  return ((t % unit_ms != 0 && t < 0) ? q - 1 : q) * unit_ms;
+}
+
+std::int64_t Batch::unit_floor(std::int64_t t) const {
+  return rollup::unit_floor(t, unit_ms_);
 }
 
 void Batch::add(const Sample& s) {
-  Key key{unit_floor(s.time_ms),
-          std::string(s.model),
-          std::string(s.error_type),
-          std::string(s.origin),
-          std::string(s.endpoint),
-          s.is_streaming,
-          s.success};
-  entries_[std::move(key)].add(s);
+  const KeyView view{unit_floor(s.time_ms), s.model,  s.error_type, s.origin, s.endpoint,
+                     s.is_streaming,        s.success};
+  auto it = entries_.find(view);
+  if (it == entries_.end())
+    it =
+        entries_
+            .emplace(Key{view.bucket_ms, std::string(s.model), std::string(s.error_type),
+                         std::string(s.origin), std::string(s.endpoint), s.is_streaming, s.success},
+                     Aggregate{})
+            .first;
+  it->second.add(s);
 }
 
 void Batch::merge_from(const Batch& finer) {
@@ -94,6 +107,52 @@ void Batch::merge_from(const Batch& finer) {
     k.bucket_ms = unit_floor(k.bucket_ms);
     entries_[std::move(k)].merge(agg);
   }
+}
+
+Aggregate& WriteBatch::model_at(const ModelKeyView& k) {
+  auto it = models_.find(k);
+  if (it == models_.end())
+    it = models_.emplace(ModelKey{k.bucket_ms, std::string(k.model), k.is_streaming}, Aggregate{})
+             .first;
+  return it->second;
+}
+
+void WriteBatch::add_count(const KeyView& k, std::int64_t n) {
+  auto it = counts_.find(k);
+  if (it == counts_.end())
+    it =
+        counts_
+            .emplace(Key{k.bucket_ms, std::string(k.model), std::string(k.error_type),
+                         std::string(k.origin), std::string(k.endpoint), k.is_streaming, k.success},
+                     0)
+            .first;
+  it->second += n;
+}
+
+void WriteBatch::add(const Sample& s) {
+  const std::int64_t minute = unit_floor(s.time_ms, kMinuteMs);
+  model_at({minute, s.model, s.is_streaming}).add(s);
+  add_count({minute, s.model, s.error_type, s.origin, s.endpoint, s.is_streaming, s.success}, 1);
+}
+
+ModelMap coarsen(const ModelMap& finer, std::int64_t unit_ms) {
+  ModelMap out;
+  for (const auto& [key, agg] : finer) {
+    ModelKey k = key;
+    k.bucket_ms = unit_floor(k.bucket_ms, unit_ms);
+    out[std::move(k)].merge(agg);
+  }
+  return out;
+}
+
+CountMap coarsen(const CountMap& finer, std::int64_t unit_ms) {
+  CountMap out;
+  for (const auto& [key, n] : finer) {
+    Key k = key;
+    k.bucket_ms = unit_floor(k.bucket_ms, unit_ms);
+    out[std::move(k)] += n;
+  }
+  return out;
 }
 
 }  // namespace lmp::storage::rollup

@@ -114,6 +114,70 @@ struct KeyEqual {
   bool operator()(const Key& a, const KeyView& b) const { return (*this)(b, a); }
 };
 
+// The narrow key of the model tables: what every latency, token and percentile query needs.
+struct ModelKey {
+  std::int64_t bucket_ms = 0;
+  std::string model;
+  bool is_streaming = false;
+  bool operator==(const ModelKey&) const = default;
+};
+
+struct ModelKeyView {
+  std::int64_t bucket_ms = 0;
+  std::string_view model;
+  bool is_streaming = false;
+};
+
+struct ModelKeyHash {
+  using is_transparent = void;
+  std::size_t operator()(const ModelKeyView& k) const;
+  std::size_t operator()(const ModelKey& k) const {
+    return (*this)(ModelKeyView{k.bucket_ms, k.model, k.is_streaming});
+  }
+};
+
+struct ModelKeyEqual {
+  using is_transparent = void;
+  bool operator()(const ModelKey& a, const ModelKey& b) const { return a == b; }
+  bool operator()(const ModelKeyView& a, const ModelKey& b) const {
+    return a.bucket_ms == b.bucket_ms && a.is_streaming == b.is_streaming && a.model == b.model;
+  }
+  bool operator()(const ModelKey& a, const ModelKeyView& b) const { return (*this)(b, a); }
+};
+
+using ModelMap = std::unordered_map<ModelKey, Aggregate, ModelKeyHash, ModelKeyEqual>;
+using CountMap = std::unordered_map<Key, std::int64_t, KeyHash, KeyEqual>;
+
+// The floor of t to a unit (kUnknownTimeMs stays as it is: aligned to every unit already).
+std::int64_t unit_floor(std::int64_t t, std::int64_t unit_ms);
+
+// What one insert batch adds to the rollups, per minute: full aggregates (with histograms)
+// per (minute, model, streaming) for the model tables, and request counts per full key
+// (minute, model, streaming, success, error type, origin, endpoint) for the detail tables.
+class WriteBatch {
+ public:
+  void add(const Sample& s);
+  // The aggregate of a model key (created empty), and the count of a detail key: for adding
+  // rows that are already aggregated (a migration converting older rollup rows).
+  Aggregate& model_at(const ModelKeyView& k);
+  void add_count(const KeyView& k, std::int64_t n);
+  const ModelMap& models() const { return models_; }
+  const CountMap& counts() const { return counts_; }
+  std::size_t size() const { return models_.size() + counts_.size(); }
+  void clear() {
+    models_.clear();
+    counts_.clear();
+  }
+
+ private:
+  ModelMap models_;
+  CountMap counts_;
+};
+
+// Re-keys finer rows to a coarser unit (minutes into 5 minutes, hours, days).
+ModelMap coarsen(const ModelMap& finer, std::int64_t unit_ms);
+CountMap coarsen(const CountMap& finer, std::int64_t unit_ms);
+
 // Requests of one batch (or of the raw rows at a range's edges) aggregated per key, for one
 // time unit (a minute, an hour or a day).
 class Batch {

@@ -37,13 +37,16 @@ std::int64_t ceil_to(std::int64_t t, std::int64_t unit) {
   return -floor_div(-t, unit) * unit;
 }
 
-void split(std::int64_t lo, std::int64_t hi, Tier tier, Tier max_tier, std::vector<Piece>& out) {
+void split(std::int64_t lo, std::int64_t hi, Tier tier, Tier max_tier, bool five_minutes,
+           std::vector<Piece>& out) {
   if (lo >= hi) return;
   if (tier == max_tier) {
     out.push_back({tier, lo, hi});
     return;
   }
-  const Tier next = static_cast<Tier>(static_cast<int>(tier) + 1);
+  Tier next = static_cast<Tier>(static_cast<int>(tier) + 1);
+  if (next == Tier::five_minutes && !five_minutes && max_tier != Tier::five_minutes)
+    next = Tier::hour;
   const std::int64_t unit = tier_ms(next);
   const std::int64_t a = ceil_to(lo, unit);
   const std::int64_t b = floor_to(hi, unit);
@@ -53,7 +56,7 @@ void split(std::int64_t lo, std::int64_t hi, Tier tier, Tier max_tier, std::vect
   }
   if (lo < a) out.push_back({tier, lo, a});
   if (b < hi) out.push_back({tier, b, hi});
-  split(a, b, next, max_tier, out);
+  split(a, b, next, max_tier, five_minutes, out);
 }
 
 }  // namespace
@@ -94,6 +97,8 @@ std::int64_t tier_ms(Tier tier) {
       return 1;
     case Tier::minute:
       return kMinuteMs;
+    case Tier::five_minutes:
+      return kFiveMinutesMs;
     case Tier::hour:
       return kHourMs;
     case Tier::day:
@@ -103,22 +108,24 @@ std::int64_t tier_ms(Tier tier) {
 }
 
 std::vector<Piece> split_range(std::optional<std::int64_t> start_ms,
-                               std::optional<std::int64_t> end_ms, Tier max_tier) {
+                               std::optional<std::int64_t> end_ms, Tier max_tier,
+                               bool five_minutes) {
   std::vector<Piece> out;
   const std::int64_t lo =
       start_ms ? std::clamp(*start_ms, kNegInfMs + 1, kPosInfMs - 1) : kNegInfMs;
   const std::int64_t hi =
       end_ms ? std::clamp(*end_ms, kNegInfMs + 1, kPosInfMs - 2) + 1 : kPosInfMs;
-  split(lo, hi, Tier::raw, max_tier, out);
+  split(lo, hi, Tier::raw, max_tier, five_minutes, out);
   return out;
 }
 
 Tier max_tier_for(BucketSize size) {
   switch (size) {
     case BucketSize::minute:
+      return Tier::minute;
     case BucketSize::five_minutes:
     case BucketSize::fifteen_minutes:
-      return Tier::minute;
+      return Tier::five_minutes;
     case BucketSize::hour:
     case BucketSize::six_hours:
       return Tier::hour;

@@ -11,6 +11,7 @@
 namespace lmp::storage::rollup {
 
 inline constexpr std::int64_t kMinuteMs = 60'000;
+inline constexpr std::int64_t kFiveMinutesMs = 5 * kMinuteMs;
 inline constexpr std::int64_t kHourMs = 60 * kMinuteMs;
 inline constexpr std::int64_t kDayMs = 24 * kHourMs;
 inline constexpr std::int64_t kWeekMs = 7 * kDayMs;
@@ -40,8 +41,9 @@ std::int64_t bucket_count(std::int64_t start_ms, std::int64_t end_ms, BucketSize
 inline constexpr std::int64_t kMaxAutoBuckets = 300;
 BucketSize auto_bucket_size(std::int64_t start_ms, std::int64_t end_ms);
 
-// Where a piece of a range is read from. Tier values are ordered from fine to coarse.
-enum class Tier { raw, minute, hour, day };
+// Where a piece of a range is read from. Tier values are ordered from fine to coarse; each
+// tier's unit divides the next one's. The five-minute tier exists for the model tables only.
+enum class Tier { raw, minute, five_minutes, hour, day };
 std::int64_t tier_ms(Tier tier);  // raw: 1
 
 // Half-open [lo, hi) in Unix ms; lo == kNegInfMs / hi == kPosInfMs for an open end.
@@ -54,9 +56,11 @@ struct Piece {
 
 // Splits [start, end] (both inclusive, either may be absent) into pieces that together cover
 // it exactly once, using the coarsest tier (up to max_tier) that fits: raw rows only for the
-// partial minutes at the edges, minutes up to the first whole hour, and so on.
+// partial minutes at the edges, minutes up to the first whole hour (or five minutes, with
+// five_minutes), and so on. The raw pieces do not depend on five_minutes.
 std::vector<Piece> split_range(std::optional<std::int64_t> start_ms,
-                               std::optional<std::int64_t> end_ms, Tier max_tier);
+                               std::optional<std::int64_t> end_ms, Tier max_tier,
+                               bool five_minutes = false);
 
 // The coarsest tier whose units never straddle a bucket of this size.
 Tier max_tier_for(BucketSize size);

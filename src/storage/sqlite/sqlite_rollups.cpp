@@ -14,23 +14,64 @@ using rollup::Aggregate;
 using rollup::Batch;
 using rollup::LogHistogram;
 using rollup::Tier;
+using rollup::WriteBatch;
 
-constexpr std::array<const char*, 4> kTables{"", "rollup_minute", "rollup_hour", "rollup_day"};
+// Indexed by Tier. Model tables: (bucket, model, is_streaming) with every sum and the three
+// histograms. Detail tables: the full key with the request count only.
+constexpr std::array<const char*, 5> kModelTables{"", "rollup_model_1m", "rollup_model_5m",
+                                                  "rollup_model_1h", "rollup_model_1d"};
+constexpr std::array<const char*, 5> kDetailTables{"", "rollup_detail_1m", "", "rollup_detail_1h",
+                                                   "rollup_detail_1d"};
+constexpr std::array<Tier, 4> kModelTiers{Tier::minute, Tier::five_minutes, Tier::hour, Tier::day};
+constexpr std::array<Tier, 3> kDetailTiers{Tier::minute, Tier::hour, Tier::day};
+// Migration 5's tables, read (and dropped) by migration 6.
+constexpr std::array<const char*, 3> kLegacyTables{"rollup_minute", "rollup_hour", "rollup_day"};
 
-// Key columns, then the sums (added on conflict), then the histograms (merged on conflict).
-constexpr std::array<const char*, 7> kKeyColumns{"bucket",     "model",  "is_streaming", "success",
-                                                 "error_type", "origin", "endpoint"};
-constexpr std::array<const char*, 15> kSumColumns{
-    "requests",   "tokens_reported", "tokens_total", "prompt_tokens", "completion_tokens",
-    "tps_sum",    "tps_count",       "rt_sum",       "rt_count",      "ttft_sum",
-    "ttft_count", "ttlt_sum",        "ttlt_count",   "cd_sum",        "cd_count"};
+constexpr std::array<const char*, 3> kModelKeyColumns{"bucket", "model", "is_streaming"};
+constexpr std::array<const char*, 7> kDetailKeyColumns{
+    "bucket", "model", "is_streaming", "success", "error_type", "origin", "endpoint"};
+// The sums (added on conflict), then the histograms (merged on conflict).
+constexpr std::array<const char*, 16> kSumColumns{
+    "requests",      "successful",        "tokens_reported", "tokens_total",
+    "prompt_tokens", "completion_tokens", "tps_sum",         "tps_count",
+    "rt_sum",        "rt_count",          "ttft_sum",        "ttft_count",
+    "ttlt_sum",      "ttlt_count",        "cd_sum",          "cd_count"};
 constexpr std::array<const char*, 3> kHistColumns{"rt_hist", "ttft_hist", "tpot_hist"};
 
-// The rollup SELECT's columns: the key without the endpoint, the sums, the histograms.
-constexpr int kColRequests = 6;
-constexpr int kColHists = kColRequests + static_cast<int>(kSumColumns.size());
+// The model SELECT's columns: the key, the sums, the histograms.
+constexpr int kModelColRequests = 3;
+constexpr int kModelColHists = kModelColRequests + static_cast<int>(kSumColumns.size());
+// The detail SELECT's columns: bucket, model, is_streaming, success, error_type, origin, requests.
+constexpr int kDetailColRequests = 6;
 
-std::string create_table_sql(const char* table) {
+std::string model_table_sql(const char* table) {
+  return fmt::format(
+      "CREATE TABLE IF NOT EXISTS {} ("
+      "bucket INTEGER NOT NULL, model TEXT NOT NULL, is_streaming INTEGER NOT NULL, "
+      "requests INTEGER NOT NULL, successful INTEGER NOT NULL, tokens_reported INTEGER NOT NULL, "
+      "tokens_total INTEGER NOT NULL, prompt_tokens INTEGER NOT NULL, "
+      "completion_tokens INTEGER NOT NULL, tps_sum REAL NOT NULL, tps_count INTEGER NOT NULL, "
+      "rt_sum REAL NOT NULL, rt_count INTEGER NOT NULL, ttft_sum REAL NOT NULL, "
+      "ttft_count INTEGER NOT NULL, ttlt_sum REAL NOT NULL, ttlt_count INTEGER NOT NULL, "
+      "cd_sum REAL NOT NULL, cd_count INTEGER NOT NULL, "
+      "rt_hist BLOB, ttft_hist BLOB, tpot_hist BLOB, "
+      "PRIMARY KEY (bucket, model, is_streaming)) WITHOUT ROWID",
+      table);
+}
+
+std::string detail_table_sql(const char* table) {
+  return fmt::format(
+      "CREATE TABLE IF NOT EXISTS {} ("
+      "bucket INTEGER NOT NULL, model TEXT NOT NULL, is_streaming INTEGER NOT NULL, "
+      "success INTEGER NOT NULL, error_type TEXT NOT NULL, origin TEXT NOT NULL, "
+      "endpoint TEXT NOT NULL, requests INTEGER NOT NULL, "
+      "PRIMARY KEY (bucket, model, is_streaming, success, error_type, origin, endpoint)"
+      ") WITHOUT ROWID",
+      table);
+}
+
+// Migration 5's table, as it was (kept so that migration 5 still means what it meant).
+std::string legacy_table_sql(const char* table) {
   return fmt::format(
       "CREATE TABLE IF NOT EXISTS {} ("
       "bucket INTEGER NOT NULL, model TEXT NOT NULL, is_streaming INTEGER NOT NULL, "
@@ -48,7 +89,9 @@ std::string create_table_sql(const char* table) {
       table);
 }
 
-std::string upsert_sql(const char* table) {
+template <std::size_t K, std::size_t S>
+std::string upsert_sql(const char* table, const std::array<const char*, K>& keys,
+                       const std::array<const char*, S>& sums, bool with_hists) {
   std::string cols, values, updates;
   auto add_col = [&](const char* c) {
     if (!cols.empty()) {
@@ -58,26 +101,32 @@ std::string upsert_sql(const char* table) {
     cols += c;
     values += "?";
   };
-  for (const char* c : kKeyColumns) add_col(c);
-  for (const char* c : kSumColumns) {
+  for (const char* c : keys) add_col(c);
+  for (const char* c : sums) {
     add_col(c);
     updates += fmt::format("{0}{1} = {1} + excluded.{1}", updates.empty() ? "" : ", ", c);
   }
-  for (const char* c : kHistColumns) {
-    add_col(c);
-    updates += fmt::format(", {0} = lmp_hist_merge({0}, excluded.{0})", c);
+  if (with_hists) {
+    for (const char* c : kHistColumns) {
+      add_col(c);
+      updates += fmt::format(", {0} = lmp_hist_merge({0}, excluded.{0})", c);
+    }
   }
   std::string key;
-  for (const char* c : kKeyColumns) key += key.empty() ? c : fmt::format(", {}", c);
+  for (const char* c : keys) key += key.empty() ? c : fmt::format(", {}", c);
   return fmt::format("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT({}) DO UPDATE SET {}", table,
                      cols, values, key, updates);
 }
 
-std::string select_sql(const char* table) {
-  std::string cols = "bucket, model, is_streaming, success, error_type, origin";
+std::string select_sql(Source source, Tier tier) {
+  if (source == Source::detail)
+    return fmt::format(
+        "SELECT bucket, model, is_streaming, success, error_type, origin, requests FROM {}",
+        kDetailTables[static_cast<int>(tier)]);
+  std::string cols = "bucket, model, is_streaming";
   for (const char* c : kSumColumns) cols += fmt::format(", {}", c);
   for (const char* c : kHistColumns) cols += fmt::format(", {}", c);
-  return fmt::format("SELECT {} FROM {}", cols, table);
+  return fmt::format("SELECT {} FROM {}", cols, kModelTables[static_cast<int>(tier)]);
 }
 
 void check(int rc, sqlite3* db) {
@@ -138,9 +187,13 @@ void register_rollup_functions(Database& db) {
       db.get());
 }
 
+void create_legacy_rollup_tables(Database& db) {
+  for (const char* t : kLegacyTables) db.exec(legacy_table_sql(t).c_str());
+}
+
 void create_rollup_tables(Database& db) {
-  for (Tier t : {Tier::minute, Tier::hour, Tier::day})
-    db.exec(create_table_sql(kTables[static_cast<int>(t)]).c_str());
+  for (Tier t : kModelTiers) db.exec(model_table_sql(kModelTables[static_cast<int>(t)]).c_str());
+  for (Tier t : kDetailTiers) db.exec(detail_table_sql(kDetailTables[static_cast<int>(t)]).c_str());
 }
 
 rollup::Sample sample_from_row(const Statement& st) {
@@ -182,26 +235,36 @@ rollup::Sample sample_from_record(const llm::CompletionRecord& r) {
   return s;
 }
 
-RollupWriter::RollupWriter(Database& db)
-    : minute_(db.prepare(upsert_sql(kTables[1]), true)),
-      hour_(db.prepare(upsert_sql(kTables[2]), true)),
-      day_(db.prepare(upsert_sql(kTables[3]), true)) {}
-
-void RollupWriter::write(const Batch& minutes) {
-  if (minutes.size() == 0) return;
-  upsert(minute_, minutes);
-  Batch hours(rollup::kHourMs);
-  hours.merge_from(minutes);
-  upsert(hour_, hours);
-  Batch days(rollup::kDayMs);
-  days.merge_from(hours);
-  upsert(day_, days);
+RollupWriter::RollupWriter(Database& db) {
+  for (std::size_t i = 0; i < kModelTiers.size(); ++i)
+    model_[i] = db.prepare(upsert_sql(kModelTables[static_cast<int>(kModelTiers[i])],
+                                      kModelKeyColumns, kSumColumns, true),
+                           true);
+  constexpr std::array<const char*, 1> kCount{"requests"};
+  for (std::size_t i = 0; i < kDetailTiers.size(); ++i)
+    detail_[i] = db.prepare(upsert_sql(kDetailTables[static_cast<int>(kDetailTiers[i])],
+                                       kDetailKeyColumns, kCount, false),
+                            true);
 }
 
-void RollupWriter::upsert(Statement& st, const Batch& batch) {
+void RollupWriter::write(const WriteBatch& batch) {
+  if (batch.size() == 0) return;
+  upsert(detail_[0], batch.counts());
+  const rollup::CountMap hours = rollup::coarsen(batch.counts(), rollup::kHourMs);
+  upsert(detail_[1], hours);
+  upsert(detail_[2], rollup::coarsen(hours, rollup::kDayMs));
+
+  upsert(model_[0], batch.models());
+  const rollup::ModelMap five = rollup::coarsen(batch.models(), rollup::kFiveMinutesMs);
+  upsert(model_[1], five);
+  const rollup::ModelMap hour = rollup::coarsen(five, rollup::kHourMs);
+  upsert(model_[2], hour);
+  upsert(model_[3], rollup::coarsen(hour, rollup::kDayMs));
+}
+
+void RollupWriter::upsert(Statement& st, const rollup::CountMap& counts) {
   StatementReset reset(st);
-  std::array<std::string, 3> hists;
-  for (const auto& [k, a] : batch.entries()) {
+  for (const auto& [k, n] : counts) {
     int i = 0;
     st.bind_int(++i, k.bucket_ms);
     bind_key_text(st, ++i, k.model);
@@ -210,7 +273,21 @@ void RollupWriter::upsert(Statement& st, const Batch& batch) {
     bind_key_text(st, ++i, k.error_type);
     bind_key_text(st, ++i, k.origin);
     bind_key_text(st, ++i, k.endpoint);
+    st.bind_int(++i, n);
+    st.step();
+    sqlite3_reset(st.get());  // bindings are all replaced by the next row
+  }
+}
+
+void RollupWriter::upsert(Statement& st, const rollup::ModelMap& models) {
+  StatementReset reset(st);
+  for (const auto& [k, a] : models) {
+    int i = 0;
+    st.bind_int(++i, k.bucket_ms);
+    bind_key_text(st, ++i, k.model);
+    st.bind_int(++i, k.is_streaming ? 1 : 0);
     st.bind_int(++i, a.requests);
+    st.bind_int(++i, a.successful);
     st.bind_int(++i, a.tokens_reported);
     st.bind_int(++i, a.tokens_total);
     st.bind_int(++i, a.prompt_tokens);
@@ -220,21 +297,30 @@ void RollupWriter::upsert(Statement& st, const Batch& batch) {
       st.bind_double(++i, s->sum);
       st.bind_int(++i, s->count);
     }
-    hists[0] = a.response_time_hist.encode();
-    hists[1] = a.time_to_first_token_hist.encode();
-    hists[2] = a.time_per_output_token_hist.encode();
-    for (const auto& h : hists) bind_blob_static(st, ++i, h);
+    hists_[0] = a.response_time_hist.encode();
+    hists_[1] = a.time_to_first_token_hist.encode();
+    hists_[2] = a.time_per_output_token_hist.encode();
+    for (const auto& h : hists_) bind_blob_static(st, ++i, h);
     st.step();
-    sqlite3_reset(st.get());  // bindings are all replaced by the next row
+    sqlite3_reset(st.get());
   }
 }
 
-void build_rollups_from_raw(Database& db) {
-  register_rollup_functions(db);
-  RollupWriter writer(db);
-  // Bounds memory on huge tables: a flush upserts, so a key split across flushes still sums.
-  constexpr std::size_t kFlushKeys = 50'000;
-  Batch batch(rollup::kMinuteMs);
+namespace {
+
+bool legacy_rollups_present(Database& db) {
+  auto st =
+      db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'rollup_minute'");
+  if (!st.step()) return false;
+  st = db.prepare("SELECT 1 FROM rollup_minute LIMIT 1");
+  return st.step();
+}
+
+// Bounds memory on huge tables: a flush upserts, so a key split across flushes still sums.
+constexpr std::size_t kFlushKeys = 50'000;
+
+void build_from_raw(Database& db, RollupWriter& writer) {
+  WriteBatch batch;
   auto st = db.prepare(fmt::format("SELECT {} FROM completion_requests", kSampleColumns));
   while (st.step()) {
     batch.add(sample_from_row(st));
@@ -246,8 +332,69 @@ void build_rollups_from_raw(Database& db) {
   writer.write(batch);
 }
 
+// Migration 5's minute rows hold every raw row exactly once, with exact counts, sums and
+// histograms: re-keying them gives the same rollups as the raw rows (sums up to summation
+// order), at a quarter of the rows to read.
+void convert_legacy(Database& db, RollupWriter& writer) {
+  WriteBatch batch;
+  std::string cols = "bucket, model, is_streaming, success, error_type, origin, endpoint, requests";
+  for (const char* c :
+       {"tokens_reported", "tokens_total", "prompt_tokens", "completion_tokens", "tps_sum",
+        "tps_count", "rt_sum", "rt_count", "ttft_sum", "ttft_count", "ttlt_sum", "ttlt_count",
+        "cd_sum", "cd_count", "rt_hist", "ttft_hist", "tpot_hist"})
+    cols += fmt::format(", {}", c);
+  auto st = db.prepare(fmt::format("SELECT {} FROM rollup_minute", cols));
+  while (st.step()) {
+    const std::int64_t bucket = st.column_int(0);
+    const std::string_view model = st.column_view(1);
+    const bool streaming = st.column_int(2) != 0;
+    const bool success = st.column_int(3) != 0;
+    const std::int64_t n = st.column_int(7);
+    batch.add_count({bucket, model, st.column_view(4), st.column_view(5), st.column_view(6),
+                     streaming, success},
+                    n);
+    Aggregate& a = batch.model_at({bucket, model, streaming});
+    int c = 8;
+    a.requests += n;
+    if (success) a.successful += n;
+    a.tokens_reported += st.column_int(c++);
+    a.tokens_total += st.column_int(c++);
+    a.prompt_tokens += st.column_int(c++);
+    a.completion_tokens += st.column_int(c++);
+    for (rollup::Sum* s : {&a.tokens_per_second, &a.response_time, &a.time_to_first_token,
+                           &a.time_to_last_token, &a.completion_duration}) {
+      s->sum += st.column_double(c++);
+      s->count += st.column_int(c++);
+    }
+    a.response_time_hist.merge_encoded(st.column_blob(c++));
+    a.time_to_first_token_hist.merge_encoded(st.column_blob(c++));
+    a.time_per_output_token_hist.merge_encoded(st.column_blob(c++));
+    if (batch.size() >= kFlushKeys) {
+      writer.write(batch);
+      batch.clear();
+    }
+  }
+  writer.write(batch);
+}
+
+}  // namespace
+
+void build_rollups(Database& db) {
+  register_rollup_functions(db);
+  create_rollup_tables(db);
+  {
+    RollupWriter writer(db);
+    if (legacy_rollups_present(db))
+      convert_legacy(db, writer);
+    else
+      build_from_raw(db, writer);
+  }
+  for (const char* t : kLegacyTables) db.exec(fmt::format("DROP TABLE IF EXISTS {}", t).c_str());
+}
+
 std::int64_t RollupRowView::requests() const {
-  return aggregate ? aggregate->requests : row->column_int(kColRequests);
+  if (aggregate) return aggregate->requests;
+  return row->column_int(source == Source::detail ? kDetailColRequests : kModelColRequests);
 }
 
 void RollupRowView::merge_into(Aggregate& t, bool with_tpot) const {
@@ -272,10 +419,9 @@ void RollupRowView::merge_into(Aggregate& t, bool with_tpot) const {
     return;
   }
   const Statement& st = *row;
-  int c = kColRequests;
-  const std::int64_t n = st.column_int(c++);
-  t.requests += n;
-  if (success) t.successful += n;
+  int c = kModelColRequests;
+  t.requests += st.column_int(c++);
+  t.successful += st.column_int(c++);
   t.tokens_reported += st.column_int(c++);
   t.tokens_total += st.column_int(c++);
   t.prompt_tokens += st.column_int(c++);
@@ -286,12 +432,12 @@ void RollupRowView::merge_into(Aggregate& t, bool with_tpot) const {
     s->count += st.column_int(c++);
   }
   // A damaged histogram (only possible by editing the file) leaves its percentiles out.
-  t.response_time_hist.merge_encoded(st.column_blob(kColHists));
-  t.time_to_first_token_hist.merge_encoded(st.column_blob(kColHists + 1));
-  if (with_tpot) t.time_per_output_token_hist.merge_encoded(st.column_blob(kColHists + 2));
+  t.response_time_hist.merge_encoded(st.column_blob(kModelColHists));
+  t.time_to_first_token_hist.merge_encoded(st.column_blob(kModelColHists + 1));
+  if (with_tpot) t.time_per_output_token_hist.merge_encoded(st.column_blob(kModelColHists + 2));
 }
 
-PieceQuery piece_query(const rollup::Piece& piece) {
+PieceQuery piece_query(const rollup::Piece& piece, Source source) {
   PieceQuery q;
   std::vector<std::string> conds;
   if (piece.tier == Tier::raw) {
@@ -303,7 +449,7 @@ PieceQuery piece_query(const rollup::Piece& piece) {
     q.args.emplace_back(time::format_iso8601_utc(piece.hi));
     return q;
   }
-  q.sql = select_sql(kTables[static_cast<int>(piece.tier)]);
+  q.sql = select_sql(source, piece.tier);
   const bool open_lo = piece.lo <= rollup::kNegInfMs;
   const bool open_hi = piece.hi >= rollup::kPosInfMs;
   if (!open_lo) {
@@ -322,21 +468,32 @@ PieceQuery piece_query(const rollup::Piece& piece) {
   return q;
 }
 
-void read_piece(Statement& st, Tier tier, const RowSink& sink) {
+void read_piece(Statement& st, Tier tier, Source source, const RowSink& sink) {
   if (tier == Tier::raw) {
     Batch batch(rollup::kMinuteMs);
     while (st.step()) batch.add(sample_from_row(st));
     for (const auto& [k, a] : batch.entries()) {
-      RollupRowView v{k.bucket_ms,    k.model,   k.error_type, k.origin,
-                      k.is_streaming, k.success, &a,           nullptr};
+      RollupRowView v{k.bucket_ms, k.model, k.is_streaming, k.success, k.error_type, k.origin,
+                      Source::raw, &a,      nullptr};
       sink(v);
     }
     return;
   }
   while (st.step()) {
-    RollupRowView v{
-        st.column_int(0),      st.column_view(1),     st.column_view(4), st.column_view(5),
-        st.column_int(2) != 0, st.column_int(3) != 0, nullptr,           &st};
+    RollupRowView v{st.column_int(0),
+                    st.column_view(1),
+                    st.column_int(2) != 0,
+                    false,
+                    {},
+                    {},
+                    source,
+                    nullptr,
+                    &st};
+    if (source == Source::detail) {
+      v.success = st.column_int(3) != 0;
+      v.error_type = st.column_view(4);
+      v.origin = st.column_view(5);
+    }
     sink(v);
   }
 }

@@ -1,8 +1,14 @@
-// The rollup tables in SQLite (one per tier: minute, hour, day), the upserts that keep them
-// in step with the raw rows, the lmp_hist_merge() function those upserts use, and the reading
-// of rollup rows and of raw edge rows for the queries.
+// The rollup tables in SQLite, the upserts that keep them in step with the raw rows, the
+// lmp_hist_merge() function those upserts use, and the reading of rollup rows and of raw edge
+// rows for the queries. Two families of tables (docs/architecture.md, "Rollups"):
+//   rollup_model_{1m,5m,1h,1d}: per (bucket, model, is_streaming), every count and sum and the
+//     three latency histograms: all that /timeseries, the percentiles and the per-model
+//     breakdown need;
+//   rollup_detail_{1m,1h,1d}: per (bucket, model, is_streaming, success, error_type, origin,
+//     endpoint), the request count only: the error types and origins of /metrics.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -21,7 +27,10 @@ namespace lmp::storage::sqlite {
 // every later insert.
 void register_rollup_functions(Database& db);
 
-// Migration 5's DDL: the three rollup tables.
+// Migration 5's DDL (rollup_minute/hour/day with histograms on the full key). Migration 5
+// now creates them empty; migration 6 converts their rows when a version-5 database has them.
+void create_legacy_rollup_tables(Database& db);
+// Migration 6's DDL: the model and detail tables.
 void create_rollup_tables(Database& db);
 
 // The columns of the raw table that rollups need, in the order sample_from_row() reads them.
@@ -31,37 +40,47 @@ rollup::Sample sample_from_row(const Statement& st);
 // A sample of a record being inserted: views into the record.
 rollup::Sample sample_from_record(const llm::CompletionRecord& r);
 
-// Upserts aggregated minutes into the minute table and, re-keyed, into the hour and day
-// tables. Statements are prepared once per connection. Throws SqliteFailure.
+// Upserts a batch's minutes into the minute tables and, re-keyed, into the coarser tiers:
+// one upsert per key per tier. Statements are prepared once per connection. Throws SqliteFailure.
 class RollupWriter {
  public:
   RollupWriter() = default;
   explicit RollupWriter(Database& db);
-  void write(const rollup::Batch& minutes);
+  void write(const rollup::WriteBatch& batch);
 
  private:
-  void upsert(Statement& st, const rollup::Batch& batch);
-  Statement minute_, hour_, day_;
+  void upsert(Statement& st, const rollup::CountMap& counts);
+  void upsert(Statement& st, const rollup::ModelMap& models);
+  std::array<Statement, 4> model_;    // 1m, 5m, 1h, 1d
+  std::array<Statement, 3> detail_;   // 1m, 1h, 1d
+  std::array<std::string, 3> hists_;  // encoding buffers, reused
 };
 
-// Builds the rollups of every raw row (migration 5); flushes every so many keys so memory stays
-// bounded however large the table is.
-void build_rollups_from_raw(Database& db);
+// Migration 6: creates the model and detail tables and fills them, from migration 5's minute
+// rows when there are any (exact: they hold every raw row once), else from the raw rows;
+// then drops migration 5's tables. Flushes every so many keys so memory stays bounded.
+void build_rollups(Database& db);
+
+// Which table a piece's rows come from.
+enum class Source { raw, model, detail };
 
 // One rollup row being read: the key, and either an in-memory aggregate (raw edge rows) or the
 // current row of a rollup table statement.
 struct RollupRowView {
   std::int64_t bucket_ms = 0;
   std::string_view model;
+  bool is_streaming = false;
+  // Raw and detail rows only:
+  bool success = false;
   std::string_view error_type;
   std::string_view origin;
-  bool is_streaming = false;
-  bool success = false;
-  const rollup::Aggregate* aggregate = nullptr;
-  const Statement* row = nullptr;
+  Source source = Source::raw;
+  const rollup::Aggregate* aggregate = nullptr;  // raw rows, aggregated per minute
+  const Statement* row = nullptr;                // model and detail rows
 
   std::int64_t requests() const;
-  // Adds this row's counts, sums and (unless without_tpot) histograms to `target`.
+  // Adds this row's counts, sums and (unless without_tpot) histograms to `target`. Raw and
+  // model rows only.
   void merge_into(rollup::Aggregate& target, bool with_tpot = true) const;
 };
 
@@ -71,11 +90,11 @@ struct PieceQuery {
   std::string sql;
   std::vector<std::variant<std::int64_t, std::string>> args;
 };
-PieceQuery piece_query(const rollup::Piece& piece);
+PieceQuery piece_query(const rollup::Piece& piece, Source source);
 
 // Feeds every row of a piece's statement (already bound and stepped by the caller's loop) to
 // `sink`: raw pieces are aggregated per minute first, so the sink sees rollup rows only.
 using RowSink = std::function<void(const RollupRowView&)>;
-void read_piece(Statement& st, rollup::Tier tier, const RowSink& sink);
+void read_piece(Statement& st, rollup::Tier tier, Source source, const RowSink& sink);
 
 }  // namespace lmp::storage::sqlite

@@ -150,11 +150,20 @@ CREATE INDEX IF NOT EXISTS idx_completion_requests_timestamp
 )sql");
 }
 
-// Version 5: per-minute, per-hour and per-day rollups, built here from the rows already stored
-// (in this migration's transaction, after the backup), then kept by every insert.
+// Version 5: per-minute, per-hour and per-day rollups on the full key with histograms. Version
+// 6 replaces them, so they are created empty here (building them only to convert them at once
+// would double the work); a database written by a version-5 build has them filled, and
+// migration 6 converts those rows.
 void apply_version_5(Database& db) {
-  create_rollup_tables(db);
-  build_rollups_from_raw(db);
+  create_legacy_rollup_tables(db);
+}
+
+// Version 6: the model tables (1m, 5m, 1h, 1d: per model and streaming, with histograms) and
+// the detail tables (1m, 1h, 1d: per full key, counts only), built from version 5's minute
+// rows or from the raw rows (in this migration's transaction, after the backup), then kept by
+// every insert; version 5's tables are dropped (the file keeps its size until a VACUUM).
+void apply_version_6(Database& db) {
+  build_rollups(db);
 }
 
 struct Migration {
@@ -163,13 +172,17 @@ struct Migration {
   void (*apply)(Database&);
 };
 
-constexpr std::array<Migration, 3> kMigrations{{
+constexpr std::array<Migration, 4> kMigrations{{
     {3, "reference schema (completion_requests, schema_version)", &apply_reference_schema},
     {4,
      "endpoint, backend, client, user, key fingerprint, first byte, inter-token gap, sizes, "
      "degraded; timestamp index; timestamps to UTC",
      &apply_version_4},
     {5, "rollups per minute, hour and day with latency histograms", &apply_version_5},
+    {6,
+     "rollups split: per model and streaming with histograms (1m, 5m, 1h, 1d), per full key "
+     "with counts (1m, 1h, 1d)",
+     &apply_version_6},
 }};
 
 int max_version(Database& db) {

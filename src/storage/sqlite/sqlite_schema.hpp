@@ -11,7 +11,7 @@
 namespace lmp::storage::sqlite {
 
 // The newest schema this build knows.
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 
 struct MigrationOutcome {
   int from_version = 0;  // 0: the database was empty

@@ -125,6 +125,12 @@ StoredRecord read_record(const Statement& st) {
 
 using Arg = std::variant<std::int64_t, std::string>;
 
+// Lets maps keyed by std::string be searched with a string_view (no allocation per row).
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 void bind_args(Statement& st, const std::vector<Arg>& args) {
   int i = 0;
   for (const auto& a : args) {
@@ -327,7 +333,8 @@ void SqliteStore::insert(std::span<const llm::CompletionRecord> records) {
   try {
     // The batch's rollups are aggregated in memory first, so each key costs one upsert per
     // tier however many of the batch's requests share it.
-    rollup::Batch minutes(rollup::kMinuteMs);
+    rollup::WriteBatch& minutes = write_batch_;
+    minutes.clear();
     writer_.exec("BEGIN IMMEDIATE");
     std::string timestamp;
     for (const auto& r : records) {
@@ -372,13 +379,15 @@ void SqliteStore::throw_read_error(std::string_view what, const SqliteFailure& f
 }
 
 void SqliteStore::scan(ReadConnection& conn, const std::vector<rollup::Piece>& pieces,
-                       const RowSink& sink) {
+                       Source source, const RowSink& sink, const RowSink* raw_sink) {
   for (const auto& piece : pieces) {
-    const PieceQuery q = piece_query(piece);
+    const bool raw = piece.tier == rollup::Tier::raw;
+    if (raw && !raw_sink) continue;
+    const PieceQuery q = piece_query(piece, source);
     auto& st = conn.statement(q.sql);
     StatementReset reset(st);
     bind_args(st, q.args);
-    read_piece(st, piece.tier, sink);
+    read_piece(st, piece.tier, source, raw ? *raw_sink : sink);
   }
 }
 
@@ -387,24 +396,40 @@ MetricsSummary SqliteStore::summarize(const TimeRange& range) {
   // Everything comes from one pass over the range's rollup rows (and raw edge rows).
   std::array<Aggregate, 2> groups;  // [not streamed, streamed]
   std::map<std::pair<bool, std::string>, std::int64_t, std::less<>> errors;
-  std::unordered_map<std::string, Aggregate> models;
-  std::unordered_map<std::string, std::int64_t> origins;
-  const RowSink sink = [&](const RollupRowView& v) {
+  std::unordered_map<std::string, Aggregate, StringHash, std::equal_to<>> models;
+  std::unordered_map<std::string, std::int64_t, StringHash, std::equal_to<>> origins;
+  // Model rows (and raw edge rows): counts, sums, histograms per model and streaming.
+  const RowSink model_sink = [&](const RollupRowView& v) {
     v.merge_into(groups[v.is_streaming ? 1 : 0]);
-    const std::int64_t n = v.requests();
-    if (!v.success && !v.error_type.empty())
-      errors[{v.is_streaming, std::string(v.error_type)}] += n;
     if (!v.model.empty()) {
-      auto it = models.find(std::string(v.model));
+      auto it = models.find(v.model);
       if (it == models.end()) it = models.emplace(std::string(v.model), Aggregate{}).first;
       v.merge_into(it->second, /*with_tpot=*/false);
     }
-    if (!v.origin.empty()) origins[std::string(v.origin)] += n;
+  };
+  // Detail rows (and raw edge rows): error types and origins.
+  const RowSink detail_sink = [&](const RollupRowView& v) {
+    const std::int64_t n = v.requests();
+    if (!v.success && !v.error_type.empty())
+      errors[{v.is_streaming, std::string(v.error_type)}] += n;
+    if (!v.origin.empty()) {
+      auto it = origins.find(v.origin);
+      if (it == origins.end()) it = origins.emplace(std::string(v.origin), 0).first;
+      it->second += n;
+    }
+  };
+  const RowSink raw_sink = [&](const RollupRowView& v) {
+    model_sink(v);
+    detail_sink(v);
   };
   try {
     auto conn = acquire_reader();
     conn->db.exec("BEGIN");  // one snapshot for every piece
-    scan(*conn, rollup::split_range(range.start_ms, range.end_ms, rollup::Tier::day), sink);
+    // The raw edge pieces are the same in both splits: read once, fed to both sinks.
+    scan(*conn, rollup::split_range(range.start_ms, range.end_ms, rollup::Tier::day, true),
+         Source::model, model_sink, &raw_sink);
+    scan(*conn, rollup::split_range(range.start_ms, range.end_ms, rollup::Tier::day, false),
+         Source::detail, detail_sink, nullptr);
     conn->db.exec("COMMIT");
   } catch (const SqliteFailure& f) {
     throw_read_error("summarizing requests", f);
@@ -498,12 +523,15 @@ Timeseries SqliteStore::timeseries(const TimeseriesQuery& q) {
     tier = rollup::Tier::day;
   else if (q.bucket_ms % rollup::kHourMs == 0 && q.bucket_offset_ms % rollup::kHourMs == 0)
     tier = rollup::Tier::hour;
+  else if (q.bucket_ms % rollup::kFiveMinutesMs == 0 &&
+           q.bucket_offset_ms % rollup::kFiveMinutesMs == 0)
+    tier = rollup::Tier::five_minutes;
   else if (q.bucket_ms % rollup::kMinuteMs != 0 || q.bucket_offset_ms % rollup::kMinuteMs != 0)
     tier = rollup::Tier::raw;
 
   const auto count = static_cast<std::size_t>(n);
   std::vector<Aggregate> all;
-  std::unordered_map<std::string, std::vector<Aggregate>> models;
+  std::unordered_map<std::string, std::vector<Aggregate>, StringHash, std::equal_to<>> models;
   if (!q.by_model) all.resize(count);
   const RowSink sink = [&](const RollupRowView& v) {
     if (v.bucket_ms == rollup::kUnknownTimeMs) return;
@@ -512,7 +540,7 @@ Timeseries SqliteStore::timeseries(const TimeseriesQuery& q) {
     std::vector<Aggregate>* target = &all;
     if (q.by_model) {
       if (v.model.empty()) return;
-      auto it = models.find(std::string(v.model));
+      auto it = models.find(v.model);
       if (it == models.end()) it = models.emplace(std::string(v.model), count).first;
       target = &it->second;
     }
@@ -521,7 +549,7 @@ Timeseries SqliteStore::timeseries(const TimeseriesQuery& q) {
   try {
     auto conn = acquire_reader();
     conn->db.exec("BEGIN");
-    scan(*conn, rollup::split_range(q.start_ms, q.end_ms, tier), sink);
+    scan(*conn, rollup::split_range(q.start_ms, q.end_ms, tier, true), Source::model, sink, &sink);
     conn->db.exec("COMMIT");
   } catch (const SqliteFailure& f) {
     throw_read_error("reading a timeseries", f);

@@ -59,8 +59,9 @@ class SqliteStore final : public Store {
   void release_reader(std::unique_ptr<ReadConnection> conn);
   [[noreturn]] void throw_read_error(std::string_view what, const SqliteFailure& f) const;
   // Reads every piece of a split range and hands its rollup rows to `sink`.
-  static void scan(ReadConnection& conn, const std::vector<rollup::Piece>& pieces,
-                   const RowSink& sink);
+  // Raw pieces go to raw_sink, or are skipped when it is null.
+  static void scan(ReadConnection& conn, const std::vector<rollup::Piece>& pieces, Source source,
+                   const RowSink& sink, const RowSink* raw_sink);
 
   std::string path_;
   bool read_only_ = false;
@@ -70,6 +71,7 @@ class SqliteStore final : public Store {
   Database writer_;
   Statement insert_stmt_;
   RollupWriter rollup_writer_;
+  rollup::WriteBatch write_batch_;  // reused by every insert
 
   std::mutex pool_mutex_;
   std::condition_variable pool_cv_;

@@ -127,7 +127,7 @@ TEST_P(ReferenceMigration, KeepsEveryRowAndValue) {
 
   auto raw = open_raw(path);
   EXPECT_EQ(query_text(raw, "SELECT group_concat(version) FROM schema_version ORDER BY id"),
-            "1,2,3,4,5");
+            "1,2,3,4,5,6");
   EXPECT_EQ(query_int(raw, "SELECT COUNT(*) FROM completion_requests"), 3);
   // Local 12:34:56.123456 at UTC+02:30 is 10:04:56.123 UTC.
   EXPECT_EQ(query_text(raw, "SELECT group_concat(timestamp, '|') FROM completion_requests"),

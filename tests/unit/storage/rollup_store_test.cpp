@@ -1,8 +1,9 @@
 // SqliteStore's rollups against brute force over the raw records: summarize() and
 // timeseries() over many random ranges (with partial edge minutes, open ends, whole days)
 // must give exactly the counts and sums of the raw rows, averages within 1e-9 (relative) and
-// percentiles within the histogram's bound of the exact ones. Also: migration 5 builds the
-// rollups of a version-4 database.
+// percentiles within the histogram's bound of the exact ones. Also: migration 6 builds the
+// rollups of a version-4 database and converts those of a version-5 one; every piece query
+// uses its index.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -378,16 +379,37 @@ TEST_F(RollupStore, FirstRecordTime) {
   EXPECT_EQ(store_->first_record_time(), first);
 }
 
-TEST(RollupStoreReads, SummarizeOfAWholeMonthReadsRollupsNotRows) {
-  // The query plan of a whole-day piece uses the day table's primary key.
+TEST(RollupStoreReads, EveryPieceQueryUsesItsPrimaryKeyRange) {
+  // Every shape of piece query (each table, bounded, open at one end) searches the primary key
+  // (or, for raw pieces, the timestamp index) instead of scanning.
   TempDir dir;
   auto store = open_store(dir.file("metrics.db"));
   auto raw = open_raw(dir.file("metrics.db"));
-  auto st =
-      raw.prepare("EXPLAIN QUERY PLAN SELECT * FROM rollup_day WHERE bucket >= 0 AND bucket < 100");
-  std::string plan;
-  while (st.step()) plan += st.column_text(3) + "\n";
-  EXPECT_NE(plan.find("PRIMARY KEY"), std::string::npos) << plan;
+  using rollup::Piece;
+  using rollup::Tier;
+  const std::vector<std::pair<Piece, Source>> shapes{
+      {{Tier::raw, kStart, kStart + 10}, Source::raw},
+      {{Tier::minute, kStart, kStart + kHourMs}, Source::model},
+      {{Tier::five_minutes, kStart, kStart + kHourMs}, Source::model},
+      {{Tier::hour, kStart, kStart + kDayMs}, Source::model},
+      {{Tier::day, kStart, kStart + 30 * kDayMs}, Source::model},
+      {{Tier::day, rollup::kNegInfMs, kStart}, Source::model},
+      {{Tier::day, kStart, rollup::kPosInfMs}, Source::model},
+      {{Tier::minute, kStart, kStart + kHourMs}, Source::detail},
+      {{Tier::hour, kStart, kStart + kDayMs}, Source::detail},
+      {{Tier::day, kStart, kStart + 30 * kDayMs}, Source::detail},
+      {{Tier::day, rollup::kNegInfMs, kStart}, Source::detail},
+  };
+  for (const auto& [piece, source] : shapes) {
+    const PieceQuery q = piece_query(piece, source);
+    auto st = raw.prepare("EXPLAIN QUERY PLAN " + q.sql);
+    std::string plan;
+    while (st.step()) plan += st.column_text(3) + "\n";
+    const char* want =
+        piece.tier == Tier::raw ? "idx_completion_requests_timestamp" : "PRIMARY KEY (bucket";
+    EXPECT_NE(plan.find(want), std::string::npos) << q.sql << "\n" << plan;
+    EXPECT_EQ(plan.find("SCAN"), std::string::npos) << q.sql << "\n" << plan;
+  }
 }
 
 TEST(RollupMigration, Version4DatabaseGetsItsRollupsBuilt) {
@@ -398,23 +420,28 @@ TEST(RollupMigration, Version4DatabaseGetsItsRollupsBuilt) {
     auto store = open_store(path);
     store->insert(records);
   }
-  // Turn it back into a version-4 database: no rollup tables, no version 5.
+  // Turn it back into a version-4 database: no rollup tables, no version 5 or 6.
   {
     auto raw = open_raw(path);
-    raw.exec(
-        "DROP TABLE rollup_minute; DROP TABLE rollup_hour; DROP TABLE rollup_day; "
-        "DELETE FROM schema_version WHERE version = 5;");
+    for (const char* t :
+         {"rollup_model_1m", "rollup_model_5m", "rollup_model_1h", "rollup_model_1d",
+          "rollup_detail_1m", "rollup_detail_1h", "rollup_detail_1d"})
+      raw.exec(fmt::format("DROP TABLE {}", t).c_str());
+    raw.exec("DELETE FROM schema_version WHERE version >= 5;");
     // A reference row whose time cannot be read counts only in an unbounded summary.
     raw.exec(
         "INSERT INTO completion_requests (timestamp, success, model, is_streaming) "
         "VALUES (NULL, 1, 'ghost', 0)");
   }
   auto store = open_store(path);
-  EXPECT_EQ(store->schema_version(), 5);
+  EXPECT_EQ(store->schema_version(), 6);
   EXPECT_TRUE(std::filesystem::exists(dir.path() / "backups"));
   auto raw = open_raw(path);
-  EXPECT_EQ(query_int(raw, "SELECT SUM(requests) FROM rollup_minute"), 1501);
-  EXPECT_EQ(query_int(raw, "SELECT SUM(requests) FROM rollup_day"), 1501);
+  EXPECT_EQ(query_int(raw, "SELECT SUM(requests) FROM rollup_detail_1m"), 1501);
+  EXPECT_EQ(query_int(raw, "SELECT SUM(requests) FROM rollup_detail_1d"), 1501);
+  EXPECT_EQ(query_int(raw, "SELECT SUM(requests) FROM rollup_model_5m"), 1501);
+  EXPECT_EQ(query_int(raw, "SELECT SUM(requests) FROM rollup_model_1d"), 1501);
+  EXPECT_EQ(query_int(raw, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'rollup_minute'"), 0);
 
   const auto all = store->summarize({});
   EXPECT_EQ(all.total, 1501);
@@ -430,6 +457,114 @@ TEST(RollupMigration, Version4DatabaseGetsItsRollupsBuilt) {
   EXPECT_EQ(store->summarize({}).total, 1601);
 }
 
+// Fills migration 5's minute table as a version-5 build did: one row per full key and minute,
+// with sums and histograms (an unbounded batch, so plain INSERTs).
+void write_legacy_minutes(Database& db) {
+  rollup::Batch batch(kMinuteMs);
+  auto st = db.prepare(fmt::format("SELECT {} FROM completion_requests", kSampleColumns));
+  while (st.step()) batch.add(sample_from_row(st));
+  auto ins = db.prepare(
+      "INSERT INTO rollup_minute VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+      "?, ?, ?, ?, ?, ?, ?)");
+  const auto text = [&ins](int i, const std::string& v) {  // '' for empty: the key is NOT NULL
+    sqlite3_bind_text(ins.get(), i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  };
+  for (const auto& [k, a] : batch.entries()) {
+    int i = 0;
+    ins.bind_int(++i, k.bucket_ms);
+    text(++i, k.model);
+    ins.bind_int(++i, k.is_streaming);
+    ins.bind_int(++i, k.success);
+    text(++i, k.error_type);
+    text(++i, k.origin);
+    text(++i, k.endpoint);
+    for (std::int64_t v :
+         {a.requests, a.tokens_reported, a.tokens_total, a.prompt_tokens, a.completion_tokens})
+      ins.bind_int(++i, v);
+    for (const rollup::Sum* s : {&a.tokens_per_second, &a.response_time, &a.time_to_first_token,
+                                 &a.time_to_last_token, &a.completion_duration}) {
+      ins.bind_double(++i, s->sum);
+      ins.bind_int(++i, s->count);
+    }
+    for (const auto* h :
+         {&a.response_time_hist, &a.time_to_first_token_hist, &a.time_per_output_token_hist}) {
+      const std::string e = h->encode();
+      sqlite3_bind_blob64(ins.get(), ++i, e.data(), e.size(), SQLITE_TRANSIENT);
+    }
+    ins.step();
+    ins.reset();
+  }
+}
+
+TEST(RollupMigration, Version5RollupsAreConvertedExactly) {
+  TempDir dir;
+  const std::string path = dir.file("metrics.db");
+  const auto records = random_records(2000, 91);
+  {
+    auto store = open_store(path);
+    store->insert(records);
+  }
+  std::vector<MetricsSummary> before;
+  std::vector<Timeseries> before_ts;
+  const std::vector<TimeRange> ranges{TimeRange{},
+                                      TimeRange{kStart + 3 * kHourMs + 7, kStart + kDayMs},
+                                      TimeRange{kStart + 17, kStart + 2 * kDayMs + 5 * kHourMs}};
+  {
+    auto store = open_store(path);
+    for (const auto& r : ranges) before.push_back(store->summarize(r));
+    before_ts.push_back(store->timeseries({kStart, kStart + kSpan, 5 * kMinuteMs, 0, true}));
+  }
+  // Make it a version-5 database written by a version-5 build: legacy tables filled from the
+  // raw rows, the new tables gone.
+  {
+    auto raw = open_raw(path);
+    for (const char* t :
+         {"rollup_model_1m", "rollup_model_5m", "rollup_model_1h", "rollup_model_1d",
+          "rollup_detail_1m", "rollup_detail_1h", "rollup_detail_1d"})
+      raw.exec(fmt::format("DROP TABLE {}", t).c_str());
+    raw.exec("DELETE FROM schema_version WHERE version >= 6;");
+    create_legacy_rollup_tables(raw);
+    write_legacy_minutes(raw);
+    // Remove the raw rows' say: a conversion must come from the legacy rows. (Restored below.)
+    raw.exec(
+        "CREATE TABLE saved AS SELECT * FROM completion_requests; "
+        "DELETE FROM completion_requests;");
+  }
+  {
+    auto store = open_store(path);
+    EXPECT_EQ(store->schema_version(), 6);
+  }
+  {
+    auto raw = open_raw(path);
+    EXPECT_EQ(query_int(raw, "SELECT SUM(requests) FROM rollup_model_1h"), 2000);
+    EXPECT_EQ(query_int(raw, "SELECT SUM(requests) FROM rollup_detail_1d"), 2000);
+    EXPECT_EQ(query_int(raw, "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'rollup_minute'"),
+              0);
+    raw.exec("INSERT INTO completion_requests SELECT * FROM saved; DROP TABLE saved;");
+  }
+  auto store = open_store(path);
+  for (std::size_t i = 0; i < ranges.size(); ++i) {
+    const auto after = store->summarize(ranges[i]);
+    EXPECT_EQ(after.total, before[i].total);
+    EXPECT_EQ(after.streamed.error_types, before[i].streamed.error_types);
+    EXPECT_EQ(after.origin_distribution, before[i].origin_distribution);
+    EXPECT_EQ(after.model_distribution, before[i].model_distribution);
+    EXPECT_EQ(after.percentiles_all, before[i].percentiles_all);
+    EXPECT_EQ(after.streamed.tokens_total, before[i].streamed.tokens_total);
+    expect_summary_matches(after, records, ranges[i]);
+  }
+  const auto ts = store->timeseries({kStart, kStart + kSpan, 5 * kMinuteMs, 0, true});
+  ASSERT_EQ(ts.series.size(), before_ts[0].series.size());
+  for (std::size_t s = 0; s < ts.series.size(); ++s) {
+    ASSERT_EQ(ts.series[s].points.size(), before_ts[0].series[s].points.size());
+    for (std::size_t p = 0; p < ts.series[s].points.size(); ++p) {
+      EXPECT_EQ(ts.series[s].points[p].successful, before_ts[0].series[s].points[p].successful);
+      EXPECT_EQ(ts.series[s].points[p].response_time_ms.p95,
+                before_ts[0].series[s].points[p].response_time_ms.p95);
+    }
+  }
+}
+
 TEST(RollupWrites, DamagedStoredHistogramIsReplacedNotFatal) {
   TempDir dir;
   const std::string path = dir.file("metrics.db");
@@ -439,7 +574,7 @@ TEST(RollupWrites, DamagedStoredHistogramIsReplacedNotFatal) {
   store->insert(records);
   {
     auto raw = open_raw(path);
-    raw.exec("UPDATE rollup_minute SET rt_hist = x'ffffffff'");
+    raw.exec("UPDATE rollup_model_1m SET rt_hist = x'ffffffff'");
   }
   store->insert(records);                             // must not throw
   const auto s = store->summarize({kStart, kStart});  // raw edge rows: exact

@@ -117,7 +117,7 @@ TEST(SqliteStore, FreshDatabaseInNewFoldersJustWorks) {
   auto raw = open_raw(path);
   EXPECT_EQ(query_text(raw, "PRAGMA journal_mode"), "wal");
   EXPECT_EQ(query_text(raw, "SELECT group_concat(version) FROM schema_version ORDER BY id"),
-            "3,4,5");
+            "3,4,5,6");
   EXPECT_EQ(query_int(raw,
                       "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = "
                       "'idx_completion_requests_timestamp'"),
