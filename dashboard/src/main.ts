@@ -58,6 +58,8 @@ let lastUpdated: Date | null = null;
 let lastError: ApiError | null = null;
 let timeseriesMissing = false; // an older API without /timeseries: stop asking
 let refreshing = false;
+// A refresh asked for while one is loading (a new timeframe, say) runs right after it.
+let refreshPending = false;
 let live = overrides.get("live") !== "0";
 
 function tabFromHash(): TabId | null {
@@ -241,7 +243,10 @@ async function loadData(): Promise<DashboardData> {
 }
 
 async function refresh(): Promise<void> {
-  if (refreshing) return;
+  if (refreshing) {
+    refreshPending = true;
+    return;
+  }
   refreshing = true;
   try {
     lastData = await loadData();
@@ -254,6 +259,10 @@ async function refresh(): Promise<void> {
   }
   render();
   if (activeTab === "requests" && lastData) views.get("requests")?.refresh?.(lastData.start);
+  if (refreshPending) {
+    refreshPending = false;
+    void refresh();
+  }
 }
 
 function render(): void {
