@@ -48,11 +48,6 @@ class Reader {
   const std::uint8_t* end_;
 };
 
-struct Sparse {
-  std::uint64_t zero = 0;
-  std::vector<std::pair<std::int32_t, std::uint64_t>> buckets;  // index ascending, count > 0
-};
-
 bool add_checked(std::uint64_t& total, std::uint64_t n) {
   if (total > std::numeric_limits<std::uint64_t>::max() - n) return false;
   total += n;
@@ -88,40 +83,6 @@ bool walk(std::span<const std::uint8_t> bytes, std::uint64_t& zero, std::uint64_
     bucket(static_cast<std::int32_t>(index), count);
   }
   return r.done();
-}
-
-// Validates the whole encoding before anything is used, so a damaged blob adds nothing.
-std::optional<Sparse> parse(std::span<const std::uint8_t> bytes) {
-  Sparse out;
-  if (bytes.empty()) return out;
-  std::uint64_t n = 0;
-  if (!walk(bytes, out.zero, n,
-            [&](std::int32_t i, std::uint64_t c) { out.buckets.emplace_back(i, c); }))
-    return std::nullopt;
-  return out;
-}
-
-std::string encode_sparse(std::uint64_t zero,
-                          std::span<const std::pair<std::int32_t, std::uint64_t>> buckets) {
-  std::string out;
-  if (zero == 0 && buckets.empty()) return out;
-  out.reserve(3 + buckets.size() * 3);
-  out.push_back(static_cast<char>(kVersion));
-  put_varint(out, zero);
-  put_varint(out, buckets.size());
-  std::int32_t prev = 0;
-  for (std::size_t i = 0; i < buckets.size(); ++i) {
-    const auto [index, count] = buckets[i];
-    if (i == 0) {
-      const auto wide = static_cast<std::int64_t>(index);
-      put_varint(out, static_cast<std::uint64_t>((wide << 1) ^ (wide >> 63)));
-    } else {
-      put_varint(out, static_cast<std::uint64_t>(index - prev));
-    }
-    put_varint(out, count);
-    prev = index;
-  }
-  return out;
 }
 
 std::span<const std::uint8_t> as_bytes(std::string_view s) {
@@ -290,36 +251,94 @@ std::uint64_t percentile_rank(double q, std::uint64_t n) {
 }
 
 std::optional<std::string> merge_encoded(std::string_view a, std::string_view b) {
+  std::string out;
+  if (!merge_encoded_into(a, b, out)) return std::nullopt;
+  return out;
+}
+
+bool merge_encoded_into(std::string_view a, std::string_view b, std::string& out) {
+  // Validates both without allocating, then merges the two sorted bucket streams straight
+  // into `out` (the upsert's hot path: no intermediate vectors).
+  out.clear();
+  std::uint64_t za = 0, na = 0, zb = 0, nb = 0;
+  const auto none = [](std::int32_t, std::uint64_t) {};
+  if (!a.empty() && !walk(as_bytes(a), za, na, none)) return false;
+  if (!b.empty() && !walk(as_bytes(b), zb, nb, none)) return false;
   if (b.empty()) {
-    if (!parse(as_bytes(a))) return std::nullopt;
-    return std::string(a);
+    out.assign(a);
+    return true;
   }
   if (a.empty()) {
-    if (!parse(as_bytes(b))) return std::nullopt;
-    return std::string(b);
+    out.assign(b);
+    return true;
   }
-  const auto x = parse(as_bytes(a));
-  const auto y = parse(as_bytes(b));
-  if (!x || !y) return std::nullopt;
-  std::uint64_t zero = x->zero;
-  if (!add_checked(zero, y->zero)) return std::nullopt;
-  std::vector<std::pair<std::int32_t, std::uint64_t>> out;
-  out.reserve(x->buckets.size() + y->buckets.size());
-  auto i = x->buckets.begin(), j = y->buckets.begin();
-  while (i != x->buckets.end() || j != y->buckets.end()) {
-    if (j == y->buckets.end() || (i != x->buckets.end() && i->first < j->first)) {
-      out.push_back(*i++);
-    } else if (i == x->buckets.end() || j->first < i->first) {
-      out.push_back(*j++);
+  std::uint64_t zero = za;
+  if (!add_checked(zero, zb)) return false;
+  // Both are valid: read them again without checks beyond what validation proved.
+  struct Stream {
+    Reader r;
+    std::uint64_t left;
+    std::int64_t index = 0;
+    std::uint64_t count = 0;
+    bool first = true;
+    bool next() {
+      if (left == 0) return false;
+      --left;
+      std::uint64_t step = 0;
+      r.varint(step);
+      r.varint(count);
+      index = first ? static_cast<std::int64_t>(step >> 1) ^ -static_cast<std::int64_t>(step & 1)
+                    : index + static_cast<std::int64_t>(step);
+      first = false;
+      return true;
+    }
+  };
+  const auto open = [](std::string_view bytes) {
+    Stream s{Reader(as_bytes(bytes)), 0};
+    std::uint8_t version = 0;
+    std::uint64_t z = 0;
+    s.r.byte(version);
+    s.r.varint(z);
+    s.r.varint(s.left);
+    return s;
+  };
+  Stream x = open(a), y = open(b);
+  // The bucket count is not known before merging: write the buckets to the end of `out`
+  // first, then put the header in front (one move of a few hundred bytes at most).
+  std::uint64_t n = 0;
+  std::int64_t prev = 0;
+  const auto put = [&](std::int64_t index, std::uint64_t count) {
+    if (n == 0)
+      put_varint(out, static_cast<std::uint64_t>((index << 1) ^ (index >> 63)));
+    else
+      put_varint(out, static_cast<std::uint64_t>(index - prev));
+    put_varint(out, count);
+    prev = index;
+    ++n;
+  };
+  out.reserve(a.size() + b.size() + 4);
+  bool hx = x.next(), hy = y.next();
+  while (hx || hy) {
+    if (hx && (!hy || x.index < y.index)) {
+      put(x.index, x.count);
+      hx = x.next();
+    } else if (hy && (!hx || y.index < x.index)) {
+      put(y.index, y.count);
+      hy = y.next();
     } else {
-      std::uint64_t c = i->first == j->first ? i->second : 0;
-      if (!add_checked(c, j->second)) return std::nullopt;
-      out.emplace_back(i->first, c);
-      ++i;
-      ++j;
+      std::uint64_t c = x.count;
+      if (!add_checked(c, y.count)) return false;
+      put(x.index, c);
+      hx = x.next();
+      hy = y.next();
     }
   }
-  return encode_sparse(zero, out);
+  std::string head;
+  head.push_back(static_cast<char>(kVersion));
+  put_varint(head, zero);
+  put_varint(head, n);
+  out.insert(0, head);
+  return true;
 }
 
 }  // namespace lmp::storage::rollup

@@ -68,5 +68,8 @@ std::uint64_t percentile_rank(double q, std::uint64_t n);
 // Merges two encodings into one without building dense histograms: the rollup upsert's
 // lmp_hist_merge(). nullopt when either is not a valid encoding.
 std::optional<std::string> merge_encoded(std::string_view a, std::string_view b);
+// The same into a caller's buffer (reused across calls): false, `out` unspecified, when either
+// is not a valid encoding.
+bool merge_encoded_into(std::string_view a, std::string_view b, std::string& out);
 
 }  // namespace lmp::storage::rollup

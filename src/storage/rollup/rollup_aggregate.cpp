@@ -117,22 +117,33 @@ Aggregate& WriteBatch::model_at(const ModelKeyView& k) {
   return it->second;
 }
 
-void WriteBatch::add_count(const KeyView& k, std::int64_t n) {
-  auto it = counts_.find(k);
-  if (it == counts_.end())
-    it =
-        counts_
-            .emplace(Key{k.bucket_ms, std::string(k.model), std::string(k.error_type),
+namespace {
+void add_to(CountMap& map, const KeyView& k, std::int64_t n) {
+  auto it = map.find(k);
+  if (it == map.end())
+    it = map.emplace(Key{k.bucket_ms, std::string(k.model), std::string(k.error_type),
                          std::string(k.origin), std::string(k.endpoint), k.is_streaming, k.success},
                      0)
-            .first;
+             .first;
   it->second += n;
+}
+}  // namespace
+
+void WriteBatch::add_error(std::int64_t bucket_ms, bool is_streaming, std::string_view error_type,
+                           std::int64_t n) {
+  add_to(errors_, {bucket_ms, {}, error_type, {}, {}, is_streaming, false}, n);
+}
+
+void WriteBatch::add_origin(std::int64_t bucket_ms, std::string_view origin, std::int64_t n) {
+  add_to(origins_, {bucket_ms, {}, {}, origin, {}, false, false}, n);
 }
 
 void WriteBatch::add(const Sample& s) {
   const std::int64_t minute = unit_floor(s.time_ms, kMinuteMs);
   model_at({minute, s.model, s.is_streaming}).add(s);
-  add_count({minute, s.model, s.error_type, s.origin, s.endpoint, s.is_streaming, s.success}, 1);
+  // What /metrics reports: error types of failed requests, non-empty origins.
+  if (!s.success && !s.error_type.empty()) add_error(minute, s.is_streaming, s.error_type, 1);
+  if (!s.origin.empty()) add_origin(minute, s.origin, 1);
 }
 
 ModelMap coarsen(const ModelMap& finer, std::int64_t unit_ms) {

@@ -152,26 +152,32 @@ using CountMap = std::unordered_map<Key, std::int64_t, KeyHash, KeyEqual>;
 std::int64_t unit_floor(std::int64_t t, std::int64_t unit_ms);
 
 // What one insert batch adds to the rollups, per minute: full aggregates (with histograms)
-// per (minute, model, streaming) for the model tables, and request counts per full key
-// (minute, model, streaming, success, error type, origin, endpoint) for the detail tables.
+// per (minute, model, streaming) for the model tables; counts of failed requests per
+// (minute, streaming, error type) and of requests per (minute, origin) for the error and
+// origin tables (CountMap keys with the other fields empty).
 class WriteBatch {
  public:
   void add(const Sample& s);
-  // The aggregate of a model key (created empty), and the count of a detail key: for adding
-  // rows that are already aggregated (a migration converting older rollup rows).
+  // For adding rows that are already aggregated (a migration converting older rollup rows):
+  // the aggregate of a model key (created empty), and counts of an error or origin key.
   Aggregate& model_at(const ModelKeyView& k);
-  void add_count(const KeyView& k, std::int64_t n);
+  void add_error(std::int64_t bucket_ms, bool is_streaming, std::string_view error_type,
+                 std::int64_t n);
+  void add_origin(std::int64_t bucket_ms, std::string_view origin, std::int64_t n);
   const ModelMap& models() const { return models_; }
-  const CountMap& counts() const { return counts_; }
-  std::size_t size() const { return models_.size() + counts_.size(); }
+  const CountMap& errors() const { return errors_; }
+  const CountMap& origins() const { return origins_; }
+  std::size_t size() const { return models_.size() + errors_.size() + origins_.size(); }
   void clear() {
     models_.clear();
-    counts_.clear();
+    errors_.clear();
+    origins_.clear();
   }
 
  private:
   ModelMap models_;
-  CountMap counts_;
+  CountMap errors_;
+  CountMap origins_;
 };
 
 // Re-keys finer rows to a coarser unit (minutes into 5 minutes, hours, days).

@@ -20,16 +20,18 @@ using rollup::WriteBatch;
 // histograms. Detail tables: the full key with the request count only.
 constexpr std::array<const char*, 5> kModelTables{"", "rollup_model_1m", "rollup_model_5m",
                                                   "rollup_model_1h", "rollup_model_1d"};
-constexpr std::array<const char*, 5> kDetailTables{"", "rollup_detail_1m", "", "rollup_detail_1h",
-                                                   "rollup_detail_1d"};
+constexpr std::array<const char*, 5> kErrorTables{"", "rollup_error_1m", "", "rollup_error_1h",
+                                                  "rollup_error_1d"};
+constexpr std::array<const char*, 5> kOriginTables{"", "rollup_origin_1m", "", "rollup_origin_1h",
+                                                   "rollup_origin_1d"};
 constexpr std::array<Tier, 4> kModelTiers{Tier::minute, Tier::five_minutes, Tier::hour, Tier::day};
-constexpr std::array<Tier, 3> kDetailTiers{Tier::minute, Tier::hour, Tier::day};
+constexpr std::array<Tier, 3> kCountTiers{Tier::minute, Tier::hour, Tier::day};
 // Migration 5's tables, read (and dropped) by migration 6.
 constexpr std::array<const char*, 3> kLegacyTables{"rollup_minute", "rollup_hour", "rollup_day"};
 
 constexpr std::array<const char*, 3> kModelKeyColumns{"bucket", "model", "is_streaming"};
-constexpr std::array<const char*, 7> kDetailKeyColumns{
-    "bucket", "model", "is_streaming", "success", "error_type", "origin", "endpoint"};
+constexpr std::array<const char*, 3> kErrorKeyColumns{"bucket", "is_streaming", "error_type"};
+constexpr std::array<const char*, 2> kOriginKeyColumns{"bucket", "origin"};
 // The sums (added on conflict), then the histograms (merged on conflict).
 constexpr std::array<const char*, 16> kSumColumns{
     "requests",      "successful",        "tokens_reported", "tokens_total",
@@ -41,8 +43,9 @@ constexpr std::array<const char*, 3> kHistColumns{"rt_hist", "ttft_hist", "tpot_
 // The model SELECT's columns: the key, the sums, the histograms.
 constexpr int kModelColRequests = 3;
 constexpr int kModelColHists = kModelColRequests + static_cast<int>(kSumColumns.size());
-// The detail SELECT's columns: bucket, model, is_streaming, success, error_type, origin, requests.
-constexpr int kDetailColRequests = 6;
+// The error and origin SELECTs' columns, the same for both: bucket, model, is_streaming,
+// success, error_type, origin, requests (the fields a table lacks are constants).
+constexpr int kCountColRequests = 6;
 
 std::string model_table_sql(const char* table) {
   return fmt::format(
@@ -59,14 +62,19 @@ std::string model_table_sql(const char* table) {
       table);
 }
 
-std::string detail_table_sql(const char* table) {
+std::string error_table_sql(const char* table) {
   return fmt::format(
       "CREATE TABLE IF NOT EXISTS {} ("
-      "bucket INTEGER NOT NULL, model TEXT NOT NULL, is_streaming INTEGER NOT NULL, "
-      "success INTEGER NOT NULL, error_type TEXT NOT NULL, origin TEXT NOT NULL, "
-      "endpoint TEXT NOT NULL, requests INTEGER NOT NULL, "
-      "PRIMARY KEY (bucket, model, is_streaming, success, error_type, origin, endpoint)"
-      ") WITHOUT ROWID",
+      "bucket INTEGER NOT NULL, is_streaming INTEGER NOT NULL, error_type TEXT NOT NULL, "
+      "requests INTEGER NOT NULL, PRIMARY KEY (bucket, is_streaming, error_type)) WITHOUT ROWID",
+      table);
+}
+
+std::string origin_table_sql(const char* table) {
+  return fmt::format(
+      "CREATE TABLE IF NOT EXISTS {} ("
+      "bucket INTEGER NOT NULL, origin TEXT NOT NULL, requests INTEGER NOT NULL, "
+      "PRIMARY KEY (bucket, origin)) WITHOUT ROWID",
       table);
 }
 
@@ -119,10 +127,12 @@ std::string upsert_sql(const char* table, const std::array<const char*, K>& keys
 }
 
 std::string select_sql(Source source, Tier tier) {
-  if (source == Source::detail)
-    return fmt::format(
-        "SELECT bucket, model, is_streaming, success, error_type, origin, requests FROM {}",
-        kDetailTables[static_cast<int>(tier)]);
+  if (source == Source::errors)
+    return fmt::format("SELECT bucket, '', is_streaming, 0, error_type, '', requests FROM {}",
+                       kErrorTables[static_cast<int>(tier)]);
+  if (source == Source::origins)
+    return fmt::format("SELECT bucket, '', 0, 1, '', origin, requests FROM {}",
+                       kOriginTables[static_cast<int>(tier)]);
   std::string cols = "bucket, model, is_streaming";
   for (const char* c : kSumColumns) cols += fmt::format(", {}", c);
   for (const char* c : kHistColumns) cols += fmt::format(", {}", c);
@@ -160,16 +170,15 @@ void hist_merge(sqlite3_context* ctx, int, sqlite3_value** argv) {
   };
   const std::string_view stored = blob(argv[0]);
   const std::string_view added = blob(argv[1]);
-  auto merged = rollup::merge_encoded(stored, added);
-  if (!merged) {
+  thread_local std::string merged;  // reused: the writer calls this for every upserted row
+  if (!rollup::merge_encoded_into(stored, added, merged)) {
     // The stored one is damaged (the new one was just encoded): keep what can be trusted.
-    merged = rollup::merge_encoded({}, added);
-    if (!merged) merged = std::string(stored);
+    if (!rollup::merge_encoded_into({}, added, merged)) merged.assign(stored);
   }
-  if (merged->empty()) {
+  if (merged.empty()) {
     sqlite3_result_null(ctx);
   } else {
-    sqlite3_result_blob64(ctx, merged->data(), merged->size(), SQLITE_TRANSIENT);
+    sqlite3_result_blob64(ctx, merged.data(), merged.size(), SQLITE_TRANSIENT);
   }
 }
 
@@ -193,7 +202,10 @@ void create_legacy_rollup_tables(Database& db) {
 
 void create_rollup_tables(Database& db) {
   for (Tier t : kModelTiers) db.exec(model_table_sql(kModelTables[static_cast<int>(t)]).c_str());
-  for (Tier t : kDetailTiers) db.exec(detail_table_sql(kDetailTables[static_cast<int>(t)]).c_str());
+  for (Tier t : kCountTiers) {
+    db.exec(error_table_sql(kErrorTables[static_cast<int>(t)]).c_str());
+    db.exec(origin_table_sql(kOriginTables[static_cast<int>(t)]).c_str());
+  }
 }
 
 rollup::Sample sample_from_row(const Statement& st) {
@@ -241,18 +253,24 @@ RollupWriter::RollupWriter(Database& db) {
                                       kModelKeyColumns, kSumColumns, true),
                            true);
   constexpr std::array<const char*, 1> kCount{"requests"};
-  for (std::size_t i = 0; i < kDetailTiers.size(); ++i)
-    detail_[i] = db.prepare(upsert_sql(kDetailTables[static_cast<int>(kDetailTiers[i])],
-                                       kDetailKeyColumns, kCount, false),
-                            true);
+  for (std::size_t i = 0; i < kCountTiers.size(); ++i) {
+    const int t = static_cast<int>(kCountTiers[i]);
+    error_[i] = db.prepare(upsert_sql(kErrorTables[t], kErrorKeyColumns, kCount, false), true);
+    origin_[i] = db.prepare(upsert_sql(kOriginTables[t], kOriginKeyColumns, kCount, false), true);
+  }
 }
 
 void RollupWriter::write(const WriteBatch& batch) {
   if (batch.size() == 0) return;
-  upsert(detail_[0], batch.counts());
-  const rollup::CountMap hours = rollup::coarsen(batch.counts(), rollup::kHourMs);
-  upsert(detail_[1], hours);
-  upsert(detail_[2], rollup::coarsen(hours, rollup::kDayMs));
+  const auto counts = [this](std::array<Statement, 3>& st, const rollup::CountMap& minutes,
+                             bool errors) {
+    upsert(st[0], minutes, errors);
+    const rollup::CountMap hours = rollup::coarsen(minutes, rollup::kHourMs);
+    upsert(st[1], hours, errors);
+    upsert(st[2], rollup::coarsen(hours, rollup::kDayMs), errors);
+  };
+  counts(error_, batch.errors(), true);
+  counts(origin_, batch.origins(), false);
 
   upsert(model_[0], batch.models());
   const rollup::ModelMap five = rollup::coarsen(batch.models(), rollup::kFiveMinutesMs);
@@ -262,17 +280,17 @@ void RollupWriter::write(const WriteBatch& batch) {
   upsert(model_[3], rollup::coarsen(hour, rollup::kDayMs));
 }
 
-void RollupWriter::upsert(Statement& st, const rollup::CountMap& counts) {
+void RollupWriter::upsert(Statement& st, const rollup::CountMap& counts, bool errors) {
   StatementReset reset(st);
   for (const auto& [k, n] : counts) {
     int i = 0;
     st.bind_int(++i, k.bucket_ms);
-    bind_key_text(st, ++i, k.model);
-    st.bind_int(++i, k.is_streaming ? 1 : 0);
-    st.bind_int(++i, k.success ? 1 : 0);
-    bind_key_text(st, ++i, k.error_type);
-    bind_key_text(st, ++i, k.origin);
-    bind_key_text(st, ++i, k.endpoint);
+    if (errors) {
+      st.bind_int(++i, k.is_streaming ? 1 : 0);
+      bind_key_text(st, ++i, k.error_type);
+    } else {
+      bind_key_text(st, ++i, k.origin);
+    }
     st.bind_int(++i, n);
     st.step();
     sqlite3_reset(st.get());  // bindings are all replaced by the next row
@@ -350,9 +368,9 @@ void convert_legacy(Database& db, RollupWriter& writer) {
     const bool streaming = st.column_int(2) != 0;
     const bool success = st.column_int(3) != 0;
     const std::int64_t n = st.column_int(7);
-    batch.add_count({bucket, model, st.column_view(4), st.column_view(5), st.column_view(6),
-                     streaming, success},
-                    n);
+    if (!success && !st.column_view(4).empty())
+      batch.add_error(bucket, streaming, st.column_view(4), n);
+    if (!st.column_view(5).empty()) batch.add_origin(bucket, st.column_view(5), n);
     Aggregate& a = batch.model_at({bucket, model, streaming});
     int c = 8;
     a.requests += n;
@@ -394,7 +412,7 @@ void build_rollups(Database& db) {
 
 std::int64_t RollupRowView::requests() const {
   if (aggregate) return aggregate->requests;
-  return row->column_int(source == Source::detail ? kDetailColRequests : kModelColRequests);
+  return row->column_int(source == Source::model ? kModelColRequests : kCountColRequests);
 }
 
 void RollupRowView::merge_into(Aggregate& t, bool with_tpot) const {
@@ -489,7 +507,7 @@ void read_piece(Statement& st, Tier tier, Source source, const RowSink& sink) {
                     source,
                     nullptr,
                     &st};
-    if (source == Source::detail) {
+    if (source != Source::model) {
       v.success = st.column_int(3) != 0;
       v.error_type = st.column_view(4);
       v.origin = st.column_view(5);

@@ -4,8 +4,9 @@
 //   rollup_model_{1m,5m,1h,1d}: per (bucket, model, is_streaming), every count and sum and the
 //     three latency histograms: all that /timeseries, the percentiles and the per-model
 //     breakdown need;
-//   rollup_detail_{1m,1h,1d}: per (bucket, model, is_streaming, success, error_type, origin,
-//     endpoint), the request count only: the error types and origins of /metrics.
+//   rollup_error_{1m,1h,1d}: failed requests per (bucket, is_streaming, error_type), and
+//   rollup_origin_{1m,1h,1d}: requests per (bucket, origin): the error types and origins of
+//     /metrics.
 #pragma once
 
 #include <array>
@@ -30,7 +31,7 @@ void register_rollup_functions(Database& db);
 // Migration 5's DDL (rollup_minute/hour/day with histograms on the full key). Migration 5
 // now creates them empty; migration 6 converts their rows when a version-5 database has them.
 void create_legacy_rollup_tables(Database& db);
-// Migration 6's DDL: the model and detail tables.
+// Migration 6's DDL: the model, error and origin tables.
 void create_rollup_tables(Database& db);
 
 // The columns of the raw table that rollups need, in the order sample_from_row() reads them.
@@ -49,20 +50,21 @@ class RollupWriter {
   void write(const rollup::WriteBatch& batch);
 
  private:
-  void upsert(Statement& st, const rollup::CountMap& counts);
+  void upsert(Statement& st, const rollup::CountMap& counts, bool errors);
   void upsert(Statement& st, const rollup::ModelMap& models);
   std::array<Statement, 4> model_;    // 1m, 5m, 1h, 1d
-  std::array<Statement, 3> detail_;   // 1m, 1h, 1d
+  std::array<Statement, 3> error_;    // 1m, 1h, 1d
+  std::array<Statement, 3> origin_;   // 1m, 1h, 1d
   std::array<std::string, 3> hists_;  // encoding buffers, reused
 };
 
-// Migration 6: creates the model and detail tables and fills them, from migration 5's minute
+// Migration 6: creates the model, error and origin tables and fills them, from migration 5's minute
 // rows when there are any (exact: they hold every raw row once), else from the raw rows;
 // then drops migration 5's tables. Flushes every so many keys so memory stays bounded.
 void build_rollups(Database& db);
 
 // Which table a piece's rows come from.
-enum class Source { raw, model, detail };
+enum class Source { raw, model, errors, origins };
 
 // One rollup row being read: the key, and either an in-memory aggregate (raw edge rows) or the
 // current row of a rollup table statement.
@@ -70,13 +72,13 @@ struct RollupRowView {
   std::int64_t bucket_ms = 0;
   std::string_view model;
   bool is_streaming = false;
-  // Raw and detail rows only:
+  // Raw, error and origin rows only:
   bool success = false;
   std::string_view error_type;
   std::string_view origin;
   Source source = Source::raw;
   const rollup::Aggregate* aggregate = nullptr;  // raw rows, aggregated per minute
-  const Statement* row = nullptr;                // model and detail rows
+  const Statement* row = nullptr;                // table rows
 
   std::int64_t requests() const;
   // Adds this row's counts, sums and (unless without_tpot) histograms to `target`. Raw and

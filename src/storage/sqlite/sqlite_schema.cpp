@@ -159,7 +159,7 @@ void apply_version_5(Database& db) {
 }
 
 // Version 6: the model tables (1m, 5m, 1h, 1d: per model and streaming, with histograms) and
-// the detail tables (1m, 1h, 1d: per full key, counts only), built from version 5's minute
+// the error and origin count tables (1m, 1h, 1d), built from version 5's minute
 // rows or from the raw rows (in this migration's transaction, after the backup), then kept by
 // every insert; version 5's tables are dropped (the file keeps its size until a VACUUM).
 void apply_version_6(Database& db) {

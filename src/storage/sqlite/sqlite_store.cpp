@@ -341,7 +341,8 @@ void SqliteStore::insert(std::span<const llm::CompletionRecord> records) {
       timestamp = time::format_iso8601_utc(r.timestamp_ms);
       bind_record(insert_stmt_, r, timestamp);
       insert_stmt_.step();
-      insert_stmt_.reset();
+      // Every parameter is bound again for the next record: no need to clear the bindings.
+      sqlite3_reset(insert_stmt_.get());
       minutes.add(sample_from_record(r));
     }
     rollup_writer_.write(minutes);
@@ -407,7 +408,7 @@ MetricsSummary SqliteStore::summarize(const TimeRange& range) {
       v.merge_into(it->second, /*with_tpot=*/false);
     }
   };
-  // Detail rows (and raw edge rows): error types and origins.
+  // Error and origin rows (and raw edge rows): error types and origins.
   const RowSink detail_sink = [&](const RollupRowView& v) {
     const std::int64_t n = v.requests();
     if (!v.success && !v.error_type.empty())
@@ -428,8 +429,9 @@ MetricsSummary SqliteStore::summarize(const TimeRange& range) {
     // The raw edge pieces are the same in both splits: read once, fed to both sinks.
     scan(*conn, rollup::split_range(range.start_ms, range.end_ms, rollup::Tier::day, true),
          Source::model, model_sink, &raw_sink);
-    scan(*conn, rollup::split_range(range.start_ms, range.end_ms, rollup::Tier::day, false),
-         Source::detail, detail_sink, nullptr);
+    const auto pieces = rollup::split_range(range.start_ms, range.end_ms, rollup::Tier::day);
+    scan(*conn, pieces, Source::errors, detail_sink, nullptr);
+    scan(*conn, pieces, Source::origins, detail_sink, nullptr);
     conn->db.exec("COMMIT");
   } catch (const SqliteFailure& f) {
     throw_read_error("summarizing requests", f);

@@ -395,10 +395,14 @@ TEST(RollupStoreReads, EveryPieceQueryUsesItsPrimaryKeyRange) {
       {{Tier::day, kStart, kStart + 30 * kDayMs}, Source::model},
       {{Tier::day, rollup::kNegInfMs, kStart}, Source::model},
       {{Tier::day, kStart, rollup::kPosInfMs}, Source::model},
-      {{Tier::minute, kStart, kStart + kHourMs}, Source::detail},
-      {{Tier::hour, kStart, kStart + kDayMs}, Source::detail},
-      {{Tier::day, kStart, kStart + 30 * kDayMs}, Source::detail},
-      {{Tier::day, rollup::kNegInfMs, kStart}, Source::detail},
+      {{Tier::minute, kStart, kStart + kHourMs}, Source::errors},
+      {{Tier::hour, kStart, kStart + kDayMs}, Source::errors},
+      {{Tier::day, kStart, kStart + 30 * kDayMs}, Source::errors},
+      {{Tier::day, rollup::kNegInfMs, kStart}, Source::errors},
+      {{Tier::minute, kStart, kStart + kHourMs}, Source::origins},
+      {{Tier::hour, kStart, kStart + kDayMs}, Source::origins},
+      {{Tier::day, kStart, kStart + 30 * kDayMs}, Source::origins},
+      {{Tier::day, rollup::kNegInfMs, kStart}, Source::origins},
   };
   for (const auto& [piece, source] : shapes) {
     const PieceQuery q = piece_query(piece, source);
@@ -425,7 +429,8 @@ TEST(RollupMigration, Version4DatabaseGetsItsRollupsBuilt) {
     auto raw = open_raw(path);
     for (const char* t :
          {"rollup_model_1m", "rollup_model_5m", "rollup_model_1h", "rollup_model_1d",
-          "rollup_detail_1m", "rollup_detail_1h", "rollup_detail_1d"})
+          "rollup_error_1m", "rollup_error_1h", "rollup_error_1d", "rollup_origin_1m",
+          "rollup_origin_1h", "rollup_origin_1d"})
       raw.exec(fmt::format("DROP TABLE {}", t).c_str());
     raw.exec("DELETE FROM schema_version WHERE version >= 5;");
     // A reference row whose time cannot be read counts only in an unbounded summary.
@@ -437,8 +442,18 @@ TEST(RollupMigration, Version4DatabaseGetsItsRollupsBuilt) {
   EXPECT_EQ(store->schema_version(), 6);
   EXPECT_TRUE(std::filesystem::exists(dir.path() / "backups"));
   auto raw = open_raw(path);
-  EXPECT_EQ(query_int(raw, "SELECT SUM(requests) FROM rollup_detail_1m"), 1501);
-  EXPECT_EQ(query_int(raw, "SELECT SUM(requests) FROM rollup_detail_1d"), 1501);
+  const std::int64_t with_origin =
+      query_int(raw, "SELECT COUNT(*) FROM completion_requests WHERE COALESCE(origin, '') <> ''");
+  const std::int64_t failed_typed =
+      query_int(raw,
+                "SELECT COUNT(*) FROM completion_requests WHERE NOT success AND "
+                "COALESCE(error_type, '') <> ''");
+  EXPECT_GT(with_origin, 0);
+  EXPECT_GT(failed_typed, 0);
+  EXPECT_EQ(query_int(raw, "SELECT SUM(requests) FROM rollup_origin_1m"), with_origin);
+  EXPECT_EQ(query_int(raw, "SELECT SUM(requests) FROM rollup_origin_1d"), with_origin);
+  EXPECT_EQ(query_int(raw, "SELECT SUM(requests) FROM rollup_error_1m"), failed_typed);
+  EXPECT_EQ(query_int(raw, "SELECT SUM(requests) FROM rollup_error_1h"), failed_typed);
   EXPECT_EQ(query_int(raw, "SELECT SUM(requests) FROM rollup_model_5m"), 1501);
   EXPECT_EQ(query_int(raw, "SELECT SUM(requests) FROM rollup_model_1d"), 1501);
   EXPECT_EQ(query_int(raw, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'rollup_minute'"), 0);
@@ -520,7 +535,8 @@ TEST(RollupMigration, Version5RollupsAreConvertedExactly) {
     auto raw = open_raw(path);
     for (const char* t :
          {"rollup_model_1m", "rollup_model_5m", "rollup_model_1h", "rollup_model_1d",
-          "rollup_detail_1m", "rollup_detail_1h", "rollup_detail_1d"})
+          "rollup_error_1m", "rollup_error_1h", "rollup_error_1d", "rollup_origin_1m",
+          "rollup_origin_1h", "rollup_origin_1d"})
       raw.exec(fmt::format("DROP TABLE {}", t).c_str());
     raw.exec("DELETE FROM schema_version WHERE version >= 6;");
     create_legacy_rollup_tables(raw);
@@ -537,7 +553,9 @@ TEST(RollupMigration, Version5RollupsAreConvertedExactly) {
   {
     auto raw = open_raw(path);
     EXPECT_EQ(query_int(raw, "SELECT SUM(requests) FROM rollup_model_1h"), 2000);
-    EXPECT_EQ(query_int(raw, "SELECT SUM(requests) FROM rollup_detail_1d"), 2000);
+    EXPECT_EQ(query_int(raw, "SELECT SUM(requests) FROM rollup_model_1d"), 2000);
+    EXPECT_EQ(query_int(raw, "SELECT SUM(requests) FROM rollup_origin_1d"),
+              query_int(raw, "SELECT COUNT(*) FROM saved WHERE COALESCE(origin, '') <> ''"));
     EXPECT_EQ(query_int(raw, "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'rollup_minute'"),
               0);
     raw.exec("INSERT INTO completion_requests SELECT * FROM saved; DROP TABLE saved;");
