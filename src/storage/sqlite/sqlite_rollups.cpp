@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <optional>
 
 #include "llm/error_type.hpp"
 #include "support/time.hpp"
@@ -276,8 +277,10 @@ void RollupWriter::write(const WriteBatch& batch) {
   const rollup::ModelMap five = rollup::coarsen(batch.models(), rollup::kFiveMinutesMs);
   upsert(model_[1], five);
   const rollup::ModelMap hour = rollup::coarsen(five, rollup::kHourMs);
-  upsert(model_[2], hour);
-  upsert(model_[3], rollup::coarsen(hour, rollup::kDayMs));
+  // Each hour row is also added to its day row with the same bindings (histograms encoded
+  // once): as upserts add, the day row ends up the same as from re-keyed hours; a batch
+  // spanning an hour boundary costs one more day upsert per key, about one batch in twelve.
+  upsert(model_[2], hour, &model_[3], rollup::kDayMs);
 }
 
 void RollupWriter::upsert(Statement& st, const rollup::CountMap& counts, bool errors) {
@@ -297,30 +300,38 @@ void RollupWriter::upsert(Statement& st, const rollup::CountMap& counts, bool er
   }
 }
 
-void RollupWriter::upsert(Statement& st, const rollup::ModelMap& models) {
+void RollupWriter::upsert(Statement& st, const rollup::ModelMap& models, Statement* coarser,
+                          std::int64_t coarser_unit_ms) {
   StatementReset reset(st);
-  for (const auto& [k, a] : models) {
+  std::optional<StatementReset> reset_coarser;  // after a failed step, too
+  if (coarser) reset_coarser.emplace(*coarser);
+  const auto bind_step = [this](Statement& to, std::int64_t bucket, const rollup::ModelKey& k,
+                                const Aggregate& a) {
     int i = 0;
-    st.bind_int(++i, k.bucket_ms);
-    bind_key_text(st, ++i, k.model);
-    st.bind_int(++i, k.is_streaming ? 1 : 0);
-    st.bind_int(++i, a.requests);
-    st.bind_int(++i, a.successful);
-    st.bind_int(++i, a.tokens_reported);
-    st.bind_int(++i, a.tokens_total);
-    st.bind_int(++i, a.prompt_tokens);
-    st.bind_int(++i, a.completion_tokens);
+    to.bind_int(++i, bucket);
+    bind_key_text(to, ++i, k.model);
+    to.bind_int(++i, k.is_streaming ? 1 : 0);
+    to.bind_int(++i, a.requests);
+    to.bind_int(++i, a.successful);
+    to.bind_int(++i, a.tokens_reported);
+    to.bind_int(++i, a.tokens_total);
+    to.bind_int(++i, a.prompt_tokens);
+    to.bind_int(++i, a.completion_tokens);
     for (const rollup::Sum* s : {&a.tokens_per_second, &a.response_time, &a.time_to_first_token,
                                  &a.time_to_last_token, &a.completion_duration}) {
-      st.bind_double(++i, s->sum);
-      st.bind_int(++i, s->count);
+      to.bind_double(++i, s->sum);
+      to.bind_int(++i, s->count);
     }
+    for (const auto& h : hists_) bind_blob_static(to, ++i, h);
+    to.step();
+    sqlite3_reset(to.get());
+  };
+  for (const auto& [k, a] : models) {
     hists_[0] = a.response_time_hist.encode();
     hists_[1] = a.time_to_first_token_hist.encode();
     hists_[2] = a.time_per_output_token_hist.encode();
-    for (const auto& h : hists_) bind_blob_static(st, ++i, h);
-    st.step();
-    sqlite3_reset(st.get());
+    bind_step(st, k.bucket_ms, k, a);
+    if (coarser) bind_step(*coarser, rollup::unit_floor(k.bucket_ms, coarser_unit_ms), k, a);
   }
 }
 

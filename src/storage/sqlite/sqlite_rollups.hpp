@@ -51,7 +51,10 @@ class RollupWriter {
 
  private:
   void upsert(Statement& st, const rollup::CountMap& counts, bool errors);
-  void upsert(Statement& st, const rollup::ModelMap& models);
+  // With `coarser`, each row is also upserted there under its bucket floored to
+  // coarser_unit_ms (upserts add, so rows sharing a coarser bucket sum there).
+  void upsert(Statement& st, const rollup::ModelMap& models, Statement* coarser = nullptr,
+              std::int64_t coarser_unit_ms = 0);
   std::array<Statement, 4> model_;    // 1m, 5m, 1h, 1d
   std::array<Statement, 3> error_;    // 1m, 1h, 1d
   std::array<Statement, 3> origin_;   // 1m, 1h, 1d

@@ -125,6 +125,47 @@ StoredRecord read_record(const Statement& st) {
 
 using Arg = std::variant<std::int64_t, std::string>;
 
+// time::format_iso8601_utc for a stream of timestamps that mostly share their day: the date
+// part is formatted once per day, the time of day by hand (the same text, without fmt per
+// record on the write path). Falls back to the general function outside years 0000-9999.
+class TimestampFormatter {
+ public:
+  const std::string& operator()(std::int64_t unix_ms) {
+    std::int64_t day = unix_ms / kDayMs;
+    std::int64_t rem = unix_ms % kDayMs;
+    if (rem < 0) {
+      rem += kDayMs;
+      --day;
+    }
+    if (day != day_ || !valid_) {
+      out_ = time::format_iso8601_utc(day * kDayMs);
+      valid_ = out_.size() == 24;  // "YYYY-MM-DDT00:00:00.000Z"
+      day_ = day;
+    }
+    if (!valid_) {
+      out_ = time::format_iso8601_utc(unix_ms);
+      return out_;
+    }
+    const auto put2 = [this](std::size_t at, std::int64_t v) {
+      out_[at] = static_cast<char>('0' + v / 10);
+      out_[at + 1] = static_cast<char>('0' + v % 10);
+    };
+    put2(11, rem / 3'600'000);
+    put2(14, (rem / 60'000) % 60);
+    put2(17, (rem / 1000) % 60);
+    const std::int64_t ms = rem % 1000;
+    out_[20] = static_cast<char>('0' + ms / 100);
+    put2(21, ms % 100);
+    return out_;
+  }
+
+ private:
+  static constexpr std::int64_t kDayMs = 86'400'000;
+  std::int64_t day_ = 0;
+  bool valid_ = false;
+  std::string out_;
+};
+
 // Lets maps keyed by std::string be searched with a string_view (no allocation per row).
 struct StringHash {
   using is_transparent = void;
@@ -336,9 +377,9 @@ void SqliteStore::insert(std::span<const llm::CompletionRecord> records) {
     rollup::WriteBatch& minutes = write_batch_;
     minutes.clear();
     writer_.exec("BEGIN IMMEDIATE");
-    std::string timestamp;
+    TimestampFormatter format;
     for (const auto& r : records) {
-      timestamp = time::format_iso8601_utc(r.timestamp_ms);
+      const std::string& timestamp = format(r.timestamp_ms);
       bind_record(insert_stmt_, r, timestamp);
       insert_stmt_.step();
       // Every parameter is bound again for the next record: no need to clear the bindings.

@@ -544,5 +544,44 @@ TEST(SqliteStore, ConcurrentReadsWhileInserting) {
   EXPECT_EQ(store->summarize({}).total, 1000);
 }
 
+TEST(SqliteStore, TimestampsRoundTripAcrossDaysAndSigns) {
+  // The write path formats timestamps with a per-day cache: every millisecond field, day
+  // changes within a batch, and times before the epoch must read back exactly.
+  TempDir dir;
+  SqliteOptions o;
+  o.path = dir.file("metrics.db");
+  auto store = SqliteStore::open(o);
+  const std::vector<std::int64_t> times{0,
+                                        1,
+                                        999,
+                                        86'399'999,
+                                        86'400'000,
+                                        -1,
+                                        -86'400'000,
+                                        -86'400'001,
+                                        1'772'395'199'999,
+                                        1'772'395'200'000,
+                                        1'772'398'861'001,
+                                        253'402'300'799'999,
+                                        12'345'678'901};
+  std::vector<llm::CompletionRecord> records;
+  for (const auto t : times) {
+    llm::CompletionRecord r;
+    r.timestamp_ms = t;
+    r.model = "m";
+    r.success = true;
+    records.push_back(r);
+  }
+  store->insert(records);
+  RequestQuery q;
+  q.limit = 100;
+  auto page = store->list_requests(q);
+  std::vector<std::int64_t> got;
+  for (const auto& row : page.rows) got.push_back(row.record.timestamp_ms);
+  auto want = times;
+  std::sort(want.begin(), want.end(), std::greater<>());
+  EXPECT_EQ(got, want);
+}
+
 }  // namespace
 }  // namespace lmp::storage::sqlite
