@@ -191,15 +191,31 @@ bool LogHistogram::merge_encoded(std::string_view bytes) {
 }
 
 std::string LogHistogram::encode() const {
-  // Straight from the dense counts: the same bytes as encode_sparse(), without a copy.
   std::string out;
-  if (total_ == 0) return out;
+  encode_into(out);
+  return out;
+}
+
+void LogHistogram::encode_into(std::string& out) const {
+  // Straight from the dense counts into a buffer sized for the worst case (10 bytes per
+  // varint), trimmed at the end: no per-byte capacity checks, no allocation when `out` is
+  // reused.
+  out.clear();
+  if (total_ == 0) return;
   std::uint64_t n = 0;
   for (auto c : counts_) n += c != 0;
-  out.reserve(3 + n * 3);
-  out.push_back(static_cast<char>(kVersion));
-  put_varint(out, zero_);
-  put_varint(out, n);
+  out.resize(1 + 10 * 2 + n * 20);
+  auto* p = reinterpret_cast<std::uint8_t*>(out.data());
+  const auto put = [&p](std::uint64_t v) {
+    while (v >= 0x80) {
+      *p++ = static_cast<std::uint8_t>((v & 0x7f) | 0x80);
+      v >>= 7;
+    }
+    *p++ = static_cast<std::uint8_t>(v);
+  };
+  *p++ = kVersion;
+  put(zero_);
+  put(n);
   bool first = true;
   std::int32_t prev = 0;
   for (std::size_t k = 0; k < counts_.size(); ++k) {
@@ -207,15 +223,15 @@ std::string LogHistogram::encode() const {
     const std::int32_t index = offset_ + static_cast<std::int32_t>(k);
     if (first) {
       const auto wide = static_cast<std::int64_t>(index);
-      put_varint(out, static_cast<std::uint64_t>((wide << 1) ^ (wide >> 63)));
+      put(static_cast<std::uint64_t>((wide << 1) ^ (wide >> 63)));
       first = false;
     } else {
-      put_varint(out, static_cast<std::uint64_t>(index - prev));
+      put(static_cast<std::uint64_t>(index - prev));
     }
-    put_varint(out, counts_[k]);
+    put(counts_[k]);
     prev = index;
   }
-  return out;
+  out.resize(static_cast<std::size_t>(p - reinterpret_cast<std::uint8_t*>(out.data())));
 }
 
 std::optional<LogHistogram> LogHistogram::decode(std::span<const std::uint8_t> bytes) {

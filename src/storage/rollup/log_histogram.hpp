@@ -44,6 +44,8 @@ class LogHistogram {
   // next ones as the step from the previous) and its count, all as LEB128 varints. A minute's
   // rollup row of 20 requests takes about 50 bytes.
   std::string encode() const;
+  // The same into a caller's buffer (its capacity reused).
+  void encode_into(std::string& out) const;
   static std::optional<LogHistogram> decode(std::span<const std::uint8_t> bytes);
 
   std::uint64_t count() const { return total_; }

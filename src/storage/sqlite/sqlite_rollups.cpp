@@ -327,9 +327,9 @@ void RollupWriter::upsert(Statement& st, const rollup::ModelMap& models, Stateme
     sqlite3_reset(to.get());
   };
   for (const auto& [k, a] : models) {
-    hists_[0] = a.response_time_hist.encode();
-    hists_[1] = a.time_to_first_token_hist.encode();
-    hists_[2] = a.time_per_output_token_hist.encode();
+    a.response_time_hist.encode_into(hists_[0]);
+    a.time_to_first_token_hist.encode_into(hists_[1]);
+    a.time_per_output_token_hist.encode_into(hists_[2]);
     bind_step(st, k.bucket_ms, k, a);
     if (coarser) bind_step(*coarser, rollup::unit_floor(k.bucket_ms, coarser_unit_ms), k, a);
   }
