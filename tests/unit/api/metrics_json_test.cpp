@@ -115,8 +115,7 @@ TEST(MetricsJson, MatchesTheCompatShapeFieldForField) {
   // Order as the compat document lists it, and distributions by count, not by name.
   const bj::object& o = v.as_object();
   EXPECT_EQ(keys_of(o), (std::vector<std::string>{"timestamp", "requests", "model_distribution",
-                                                  "origin_distribution", "percentiles",
-                                                  "models"}));
+                                                  "origin_distribution", "percentiles", "models"}));
   EXPECT_EQ(keys_of(o.at("model_distribution").as_object()),
             (std::vector<std::string>{"zeta", "alpha"}));
   EXPECT_EQ(keys_of(o.at("requests").at("streamed").as_object()),
