@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <functional>
 
+#include "support/json_writer.hpp"
+
 namespace lmp::api {
 namespace {
 
@@ -14,40 +16,19 @@ constexpr std::string_view kImmutable = "public, max-age=31536000, immutable";
 // index.html and config.js change with every build or setting: always revalidate (cheap, 304).
 constexpr std::string_view kRevalidate = "no-cache";
 
+// A JSON string that is also safe inside a <script>: "</script>" cannot end the block early.
 std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      // "</script>" and friends cannot end a script block early.
-      case '<':
-        out += "\\u003c";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buffer[8];
-          std::snprintf(buffer, sizeof buffer, "\\u%04x", static_cast<unsigned>(c));
-          out += buffer;
-        } else {
-          out += c;
-        }
-    }
+  std::string quoted;
+  json::append_quoted(quoted, text);
+  std::string out;
+  out.reserve(quoted.size());
+  for (const char c : quoted) {
+    if (c == '<')
+      out += "\\u003c";
+    else
+      out.push_back(c);
   }
-  return out + "\"";
+  return out;
 }
 
 std::string lower(std::string_view text) {
