@@ -44,11 +44,11 @@ med = statistics.median
 
 
 def fmt_us(v):
-    return f"{v / 1000:.1f} ms" if v >= 10000 else f"{v:.0f} µs"
+    return f"{v / 1000:.2f} ms" if v >= 1000 else f"{v:.0f} µs"
 
 
 def fmt_delta(v):
-    return f"{v / 1000:+.1f} ms" if abs(v) >= 10000 else f"{v:+.0f} µs"
+    return f"{v / 1000:+.2f} ms" if abs(v) >= 1000 else f"{v:+.0f} µs"
 
 
 workload_names = {
