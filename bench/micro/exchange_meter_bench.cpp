@@ -37,7 +37,8 @@ void BM_ExchangeMeter_NonStreamed(benchmark::State& state) {
   std::string request = lmp::bench::chat_request_body_4k();
   // The same request, not streamed.
   const auto at = request.find("\"stream\":true,\"stream_options\":{\"include_usage\":true},");
-  request.erase(at, std::string_view("\"stream\":true,\"stream_options\":{\"include_usage\":true},").size());
+  request.erase(
+      at, std::string_view("\"stream\":true,\"stream_options\":{\"include_usage\":true},").size());
   const std::string response = lmp::bench::chat_completion_response();
   const std::vector<std::string_view> pieces{response};
   const auto t0 = lmp::time::MonoClock::now();

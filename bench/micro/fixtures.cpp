@@ -22,11 +22,12 @@ constexpr std::string_view kFingerprint = "fp_0705bf87c0";
 
 // Tokens as a tokenizer cuts English prose (leading spaces, punctuation on its own).
 constexpr std::array<std::string_view, 40> kTokens{
-    "The",     " proxy",  " measures", " every", " request",  " it",     " relays",  ":",
-    " time",   " to",     " first",    " token", ",",         " the",    " longest", " pause",
-    " between", " two",   " events",   ",",      " and",      " the",    " usage",   " the",
-    " backend", " reports", ".",       " Nothing", " is",      " buffered", ";",      " each",
-    " event",  " is",     " forwarded", " as",   " soon",     " as",     " it",      " arrives"};
+    "The",      " proxy",    " measures", " every",   " request", " it", " relays",
+    ":",        " time",     " to",       " first",   " token",   ",",   " the",
+    " longest", " pause",    " between",  " two",     " events",  ",",   " and",
+    " the",     " usage",    " the",      " backend", " reports", ".",   " Nothing",
+    " is",      " buffered", ";",         " each",    " event",   " is", " forwarded",
+    " as",      " soon",     " as",       " it",      " arrives"};
 
 std::string chunk(std::string_view delta, std::string_view finish_reason, std::string_view pad) {
   return fmt::format(
@@ -128,8 +129,8 @@ std::string chat_request_body_4k() {
   // Pad the system prompt's neighbourhood with a realistic tool-less metadata field up to 4 KB.
   if (body.size() < 4096) {
     const std::size_t room = 4096 - body.size();
-    const std::string extra = ",\"metadata\":{\"session\":\"" +
-                              std::string(room > 28 ? room - 28 : 0, 'x') + "\"}";
+    const std::string extra =
+        ",\"metadata\":{\"session\":\"" + std::string(room > 28 ? room - 28 : 0, 'x') + "\"}";
     body.insert(body.size() - 1, extra);
   }
   return body;
@@ -229,8 +230,8 @@ CompletionRecord RecordGenerator::next() {
       m.endpoint == Endpoint::embeddings
           ? 0
           : static_cast<std::int64_t>(1 + std::lognormal_distribution<double>(5.3, 0.8)(rng_));
-  const double ttft =
-      m.ttft_ms * std::lognormal_distribution<double>(0, 0.35)(rng_) + static_cast<double>(prompt) * 0.05;
+  const double ttft = m.ttft_ms * std::lognormal_distribution<double>(0, 0.35)(rng_) +
+                      static_cast<double>(prompt) * 0.05;
   const double speed = m.tokens_per_second * std::lognormal_distribution<double>(0, 0.15)(rng_);
   const double decode = speed > 0 ? static_cast<double>(completion) / speed * 1000 : 0;
 
@@ -289,7 +290,6 @@ TempDir::~TempDir() {
 std::string TempDir::file(std::string_view name) const {
   return (std::filesystem::path(path_) / name).string();
 }
-
 
 const FilledStore& filled_store_100k() {
   static FilledStore f;

@@ -63,7 +63,6 @@ class TempDir {
   std::string path_;
 };
 
-
 // A temp-file store holding `records` records from RecordGenerator at the density of
 // lmp_fill_store's 300 k records per day, inserted in batches of 1000 (rollups built). Filled on
 // first use and shared by the benchmarks that read it.
