@@ -38,6 +38,7 @@ with open(raw) as f:
             "cpu_us": int(r["cpu_ticks"]) * 1e6 / ticks / max(requests, 1),
             "rss_mb": int(r["hwm_kb"]) / 1024,
             "errors": int(r["errors"]),
+            "sys_share": int(r.get("sys_ticks") or 0) / max(int(r["cpu_ticks"]), 1),
         }
 
 med = statistics.median
@@ -66,19 +67,20 @@ out.append(
 )
 out.append("")
 out.append(
-    "| workload | c | path | req/s | p50 | p90 | p99 | max | proxy CPU µs/req | peak RSS MB | errors |"
+    "| workload | c | path | req/s | p50 | p90 | p99 | max | proxy CPU µs/req | of which kernel | peak RSS MB | errors |"
 )
-out.append("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+out.append("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for (workload, conc), by_round in rows.items():
     for path in ("direct", "nginx", "ours"):
         cells = [by_round[r][path] for r in sorted(by_round) if path in by_round[r]]
         m = lambda k: med(c[k] for c in cells)  # noqa: E731
         cpu_text = "-" if path == "direct" else f"{m('cpu_us'):.1f}"
         rss_text = "-" if path == "direct" else f"{m('rss_mb'):.1f}"
+        sys_text = "-" if path == "direct" else f"{100 * m('sys_share'):.0f}%"
         out.append(
             f"| {workload_names.get(workload, workload)} | {conc} | {path} | {m('rps'):,.0f} | "
             f"{fmt_us(m('p50'))} | {fmt_us(m('p90'))} | {fmt_us(m('p99'))} | {fmt_us(m('max'))} | "
-            f"{cpu_text} | {rss_text} | {sum(c['errors'] for c in cells)} |"
+            f"{cpu_text} | {sys_text} | {rss_text} | {sum(c['errors'] for c in cells)} |"
         )
 
 out.append("")

@@ -102,11 +102,13 @@ done
 ticks=$(getconf CLK_TCK)
 # Sum of utime+stime (clock ticks) over the given PIDs.
 cpu_ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
+# Of which stime (kernel).
+sys_ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $15}' "/proc/$p/stat"))); done; echo "$t"; }
 # Sum of VmHWM (kB) over the given PIDs.
 hwm_kb() { local t=0 p; for p in "$@"; do t=$((t + $(awk '/^VmHWM/{print $2}' "/proc/$p/status"))); done; echo "$t"; }
 
 raw="$tmp/raw.tsv"
-printf 'workload\tconc\tround\tpath\trequests\trps\tp50\tp90\tp99\tmax\tcpu_ticks\thwm_kb\terrors\n' >"$raw"
+printf 'workload\tconc\tround\tpath\trequests\trps\tp50\tp90\tp99\tmax\tcpu_ticks\thwm_kb\terrors\tsys_ticks\n' >"$raw"
 paths=(direct nginx ours)
 cells=$(( $(wc -w <<<"$workloads") * $(wc -w <<<"$concurrency") * rounds * 3 ))
 echo "mock :$mock_port, nginx :$nginx_port (pid $nginx_pid, workers $workers), ours :$ours_port;" \
@@ -131,11 +133,14 @@ for workload in $workloads; do
           nginx) port=$nginx_port; pids="$nginx_pid $workers" ;;
           ours) port=$ours_port; pids="$ours_pid" ;;
         esac
-        before=0; [[ -n $pids ]] && before=$(cpu_ticks $pids)
+        before=0 sys_before=0
+        [[ -n $pids ]] && { before=$(cpu_ticks $pids); sys_before=$(sys_ticks $pids); }
         out=$(wrk -t"$threads" -c"$c" -d"${duration}s" --latency -s "bench/lua/$workload.lua" \
           "http://127.0.0.1:$port/v1/chat/completions")
-        after=0; hwm=0
-        if [[ -n $pids ]]; then after=$(cpu_ticks $pids); hwm=$(hwm_kb ${pids#"$nginx_pid "}); fi
+        after=0 sys_after=0 hwm=0
+        if [[ -n $pids ]]; then
+          after=$(cpu_ticks $pids); sys_after=$(sys_ticks $pids); hwm=$(hwm_kb ${pids#"$nginx_pid "})
+        fi
         [[ $path == ours ]] && hwm=$(hwm_kb "$ours_pid")
         requests=$(awk '/requests in/{print $1}' <<<"$out")
         rps=$(awk '/Requests\/sec/{print $2}' <<<"$out")
@@ -144,8 +149,9 @@ for workload in $workloads; do
         p90=$(awk '$1=="90%"{print $2}' <<<"$out")
         p99=$(awk '$1=="99%"{print $2}' <<<"$out")
         errors=$(awk '/Non-2xx/{n+=$NF} /Socket errors/{gsub(/,/,""); n+=$4+$6+$8+$10} END{print n+0}' <<<"$out")
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$workload" "$c" "$r" "$path" \
-          "$requests" "$rps" "$p50" "$p90" "$p99" "$max" "$((after - before))" "$hwm" "$errors" >>"$raw"
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$workload" "$c" "$r" "$path" \
+          "$requests" "$rps" "$p50" "$p90" "$p99" "$max" "$((after - before))" "$hwm" "$errors" \
+          "$((sys_after - sys_before))" >>"$raw"
         echo "  $workload c$c round $r $path: $rps req/s, p50 $p50, p99 $p99, errors $errors" >&2
       done
     done
