@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/record_generator.hpp"
 #include "llm/completion_record.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 
@@ -33,21 +34,6 @@ std::string chat_request_body_4k();
 
 // A non-streamed chat.completion answer (about 1.5 KB) with usage.
 std::string chat_completion_response();
-
-// Records of the mix lmp_fill_store writes (six models, 65% streamed, ~3% failures, five
-// origins), `mean_gap_ms` apart on average, starting at `start_ms`.
-class RecordGenerator {
- public:
-  RecordGenerator(std::int64_t start_ms, double mean_gap_ms, std::uint64_t seed = 1);
-  llm::CompletionRecord next();
-
- private:
-  std::mt19937_64 rng_;
-  double mean_gap_ms_;
-  double t_;
-  std::uniform_real_distribution<double> unit_{0, 1};
-  std::discrete_distribution<int> model_, origin_, error_;
-};
 
 // A fresh folder under the system's temp directory, removed with everything in it on
 // destruction.
