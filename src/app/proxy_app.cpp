@@ -44,8 +44,8 @@ ProxyApp::ProxyApp(const Config& config)
     : config_(config),
       backend_(backend_of(config)),
       threads_(thread_count(config)),
-      io_(static_cast<int>(threads_)),
-      shutdown_strand_(asio::make_strand(io_)) {
+      loops_(threads_),
+      control_executor_(loops_.loop(0).get_executor()) {
   log::set_level(config_.log_level);
   net::UpstreamOptions upstream_options;
   upstream_options.connect_timeout = config_.connect_timeout;
@@ -54,7 +54,7 @@ ProxyApp::ProxyApp(const Config& config)
 
   // Settings that can still be wrong (the CA file) are checked before the database is touched.
   try {
-    pool_ = std::make_shared<net::UpstreamPool>(io_.get_executor(), backend_, upstream_options);
+    pool_ = std::make_shared<net::UpstreamPool>(backend_, upstream_options);
   } catch (const std::exception& e) {
     throw StartupError(e.what());
   }
@@ -92,11 +92,13 @@ ProxyApp::ProxyApp(const Config& config)
     dashboard_on_metrics_port_ = std::make_unique<api::DashboardServer>(
         dashboard::embedded_assets(), std::move(mounted_options));
 
+    // Connections are spread over the loops; each stays on its loop until it closes.
     proxy_listener_ = std::make_unique<net::Listener>(
-        io_.get_executor(), config_.listen_address, config_.proxy_port,
-        [this](net::tcp::socket socket) { return proxy_server_->serve(std::move(socket)); });
+        control_executor_, config_.listen_address, config_.proxy_port,
+        [this](net::tcp::socket socket) { return proxy_server_->serve(std::move(socket)); },
+        [this] { return loops_.next_executor(); });
     metrics_listener_ = std::make_unique<net::Listener>(
-        io_.get_executor(), config_.listen_address, config_.metrics_port,
+        control_executor_, config_.listen_address, config_.metrics_port,
         [this](net::tcp::socket socket) {
           return net::serve_http(
               std::move(socket),
@@ -114,7 +116,7 @@ ProxyApp::ProxyApp(const Config& config)
       dashboard_server_ =
           std::make_unique<api::DashboardServer>(dashboard::embedded_assets(), std::move(options));
       dashboard_listener_ = std::make_unique<net::Listener>(
-          io_.get_executor(), config_.listen_address, *config_.dashboard_port,
+          control_executor_, config_.listen_address, *config_.dashboard_port,
           [this](net::tcp::socket socket) {
             return net::serve_http(
                 std::move(socket),
@@ -170,7 +172,7 @@ void ProxyApp::request_stop() {
 }
 
 void ProxyApp::stop_for(std::string reason) {
-  asio::post(shutdown_strand_, [this, reason = std::move(reason)] { begin_shutdown(reason); });
+  asio::post(control_executor_, [this, reason = std::move(reason)] { begin_shutdown(reason); });
 }
 
 // Graceful shutdown: stop accepting, let in-flight requests finish within the grace period,
@@ -186,13 +188,13 @@ void ProxyApp::begin_shutdown(const std::string& reason) {
   if (dashboard_listener_) dashboard_listener_->stop();
   proxy_server_->begin_shutdown();
   grace_deadline_ = std::chrono::steady_clock::now() + config_.shutdown_grace;
-  shutdown_timer_ = std::make_unique<asio::steady_timer>(shutdown_strand_);
+  shutdown_timer_ = std::make_unique<asio::steady_timer>(control_executor_);
   poll_drained();
 }
 
 void ProxyApp::poll_drained() {
   if (proxy_server_->active_sessions() == 0) {
-    io_.stop();
+    loops_.stop();
     return;
   }
   const auto now = std::chrono::steady_clock::now();
@@ -203,7 +205,7 @@ void ProxyApp::poll_drained() {
     aborted_ = true;
     grace_deadline_ = now + std::chrono::seconds(2);
   } else if (aborted_ && now >= grace_deadline_) {
-    io_.stop();
+    loops_.stop();
     return;
   }
   shutdown_timer_->expires_after(std::chrono::milliseconds(10));
@@ -211,16 +213,13 @@ void ProxyApp::poll_drained() {
 }
 
 int ProxyApp::run() {
-  asio::signal_set signals(io_, SIGINT, SIGTERM);
+  asio::signal_set signals(loops_.loop(0), SIGINT, SIGTERM);
   signals.async_wait([this](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     stop_for(fmt::format("received signal {}", signal));
   });
 
-  std::vector<std::thread> workers;
-  for (unsigned i = 1; i < threads_; ++i) workers.emplace_back([this] { io_.run(); });
-  io_.run();
-  for (auto& t : workers) t.join();
+  loops_.run();
   query_pool_.join();
 
   recorder_->stop();

@@ -14,6 +14,7 @@
 #include "app/config.hpp"
 #include "net/asio.hpp"
 #include "net/backend_target.hpp"
+#include "net/event_loops.hpp"
 
 namespace lmp::api {
 class DashboardServer;
@@ -82,8 +83,8 @@ class ProxyApp {
   Config config_;
   net::BackendTarget backend_;
   unsigned threads_ = 1;
-  // Declared first: destroyed last, after everything that holds its executor.
-  net::asio::io_context io_;
+  // Declared first: destroyed last, after everything that holds their executors.
+  net::EventLoops loops_;
   // Store queries block; they run here so that no I/O thread ever waits on the database.
   boost::asio::thread_pool query_pool_{2};
   std::shared_ptr<net::UpstreamPool> pool_;
@@ -95,8 +96,8 @@ class ProxyApp {
   std::unique_ptr<net::Listener> proxy_listener_, metrics_listener_, dashboard_listener_;
 
   std::function<void()> on_shutdown_;
-  // Shutdown state, touched only on I/O threads inside the strand below.
-  net::asio::strand<net::asio::io_context::executor_type> shutdown_strand_;
+  // Shutdown state, touched only on the first loop's thread.
+  net::asio::io_context::executor_type control_executor_;
   std::unique_ptr<net::asio::steady_timer> shutdown_timer_;
   bool shutting_down_ = false;
   bool aborted_ = false;

@@ -7,8 +7,11 @@
 namespace lmp::net {
 
 Listener::Listener(asio::any_io_executor executor, const std::string& address, unsigned short port,
-                   ConnectionHandler handler)
-    : executor_(executor), acceptor_(executor), handler_(std::move(handler)) {
+                   ConnectionHandler handler, ExecutorPicker pick_executor)
+    : executor_(executor),
+      acceptor_(executor),
+      handler_(std::move(handler)),
+      pick_executor_(std::move(pick_executor)) {
   error_code ec;
   const auto ip = asio::ip::make_address(address, ec);
   if (ec) throw std::runtime_error("invalid listen address '" + address + "': " + ec.message());
@@ -39,9 +42,12 @@ void Listener::stop() {
 
 awaitable<void> Listener::accept_loop() {
   for (;;) {
-    // Each connection gets its own strand: a session's concurrent operations (relaying while
-    // watching for the client to leave) then never run in parallel on two threads.
-    auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(executor_), use_nothrow);
+    // A session runs concurrent operations (relaying while watching for the client to leave):
+    // they must never run in parallel on two threads. Its executor is a single-threaded loop
+    // when a picker is given, else a strand of its own.
+    const asio::any_io_executor connection_executor =
+        pick_executor_ ? pick_executor_() : asio::any_io_executor(asio::make_strand(executor_));
+    auto [ec, socket] = co_await acceptor_.async_accept(connection_executor, use_nothrow);
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
     if (ec) {
       // Out of file descriptors and the like: wait a moment instead of spinning.
@@ -51,7 +57,6 @@ awaitable<void> Listener::accept_loop() {
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);
-    auto connection_executor = socket.get_executor();
     asio::co_spawn(connection_executor, handler_(std::move(socket)), [](std::exception_ptr e) {
       if (!e) return;
       try {

@@ -12,10 +12,13 @@ namespace lmp::net {
 class Listener {
  public:
   using ConnectionHandler = std::function<awaitable<void>(tcp::socket)>;
+  // Where an accepted connection runs. Without one, each connection gets its own strand on the
+  // listener's executor (safe on an io_context run by several threads).
+  using ExecutorPicker = std::function<asio::any_io_executor()>;
 
   // Binds and listens at once; throws std::runtime_error naming the address when it cannot.
   Listener(asio::any_io_executor executor, const std::string& address, unsigned short port,
-           ConnectionHandler handler);
+           ConnectionHandler handler, ExecutorPicker pick_executor = {});
 
   // The bound endpoint (with the real port when 0 was asked for).
   tcp::endpoint local_endpoint() const;
@@ -31,6 +34,7 @@ class Listener {
   asio::any_io_executor executor_;
   tcp::acceptor acceptor_;
   ConnectionHandler handler_;
+  ExecutorPicker pick_executor_;
 };
 
 }  // namespace lmp::net

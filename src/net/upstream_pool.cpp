@@ -10,6 +10,10 @@
 namespace lmp::net {
 namespace {
 
+// A pooled connection idle for less than this is used without first checking that the backend
+// has not closed it.
+constexpr auto kPeekAfterIdle = std::chrono::seconds(1);
+
 // True if the peer has closed the connection or sent unexpected bytes while it sat idle:
 // a cheap non-blocking peek instead of finding out through a failed request.
 bool looks_dead(UpstreamConnection& c) {
@@ -31,9 +35,8 @@ void UpstreamConnection::close() {
   tcp().socket().close(ec);
 }
 
-UpstreamPool::UpstreamPool(asio::any_io_executor executor, BackendTarget target,
-                           UpstreamOptions options)
-    : executor_(executor), target_(std::move(target)), options_(std::move(options)) {
+UpstreamPool::UpstreamPool(BackendTarget target, UpstreamOptions options)
+    : target_(std::move(target)), options_(std::move(options)) {
   if (target_.tls) {
     tls_context_.emplace(asio::ssl::context::tls_client);
     auto& ctx = *tls_context_;
@@ -53,23 +56,37 @@ UpstreamPool::UpstreamPool(asio::any_io_executor executor, BackendTarget target,
   }
 }
 
-awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::acquire(error_code& ec) {
+UpstreamPool::Shard& UpstreamPool::shard_for(const asio::execution_context* loop) {
+  for (auto& shard : shards_)
+    if (shard.loop == loop) return shard;
+  return shards_.emplace_back(Shard{loop, {}});
+}
+
+awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::acquire(
+    const asio::any_io_executor& executor, error_code& ec) {
   const auto now = std::chrono::steady_clock::now();
+  const auto* loop = loop_of(executor);
   for (;;) {
     std::unique_ptr<UpstreamConnection> candidate;
+    std::chrono::steady_clock::duration idle_for{};
     {
       std::lock_guard lock(mutex_);
-      if (idle_.empty()) break;
+      auto& idle = shard_for(loop).idle;
+      if (idle.empty()) break;
       // Most recently used first: it is the least likely to have been closed by the backend.
-      Idle entry = std::move(idle_.back());
-      idle_.pop_back();
-      if (now - entry.since > options_.idle_expiry) {
+      Idle entry = std::move(idle.back());
+      idle.pop_back();
+      --idle_count_;
+      idle_for = now - entry.since;
+      if (idle_for > options_.idle_expiry) {
         entry.connection->close();
         continue;
       }
       candidate = std::move(entry.connection);
     }
-    if (looks_dead(*candidate)) {
+    // The peek costs a syscall per request; a connection back from a response moments ago is
+    // almost surely alive, and if it is not, the request is retried on a new connection.
+    if (idle_for >= kPeekAfterIdle && looks_dead(*candidate)) {
       candidate->close();
       continue;
     }
@@ -77,17 +94,18 @@ awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::acquire(error_code&
     ec = {};
     co_return candidate;
   }
-  co_return co_await connect(ec);
+  co_return co_await connect(executor, ec);
 }
 
-awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect(error_code& ec) {
+awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect(
+    const asio::any_io_executor& executor, error_code& ec) {
   tcp::resolver::results_type endpoints;
   {
     std::lock_guard lock(resolve_mutex_);
     endpoints = endpoints_;
   }
   if (endpoints.empty()) {
-    tcp::resolver resolver(executor_);
+    tcp::resolver resolver(executor);
     auto [rec, results] = co_await resolver.async_resolve(target_.host, target_.port, use_nothrow);
     if (rec) {
       ec = rec;
@@ -99,10 +117,9 @@ awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect(error_code&
   }
 
   auto connection = std::make_unique<UpstreamConnection>(UpstreamConnection{
-      target_.tls
-          ? std::variant<PlainStream, TlsStream>(std::in_place_type<TlsStream>, executor_,
-                                                 *tls_context_)
-          : std::variant<PlainStream, TlsStream>(std::in_place_type<PlainStream>, executor_),
+      target_.tls ? std::variant<PlainStream, TlsStream>(std::in_place_type<TlsStream>, executor,
+                                                         *tls_context_)
+                  : std::variant<PlainStream, TlsStream>(std::in_place_type<PlainStream>, executor),
       {},
       false});
   auto& tcp_stream = connection->tcp();
@@ -139,18 +156,25 @@ awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect(error_code&
 void UpstreamPool::release(std::unique_ptr<UpstreamConnection> connection) {
   if (!connection) return;
   connection->tcp().expires_never();
+  const auto* loop = loop_of(connection->tcp().get_executor());
   std::lock_guard lock(mutex_);
-  if (idle_.size() >= options_.max_idle) {
+  if (idle_count_ >= options_.max_idle) {
     connection->close();
     return;
   }
-  idle_.push_back({std::move(connection), std::chrono::steady_clock::now()});
+  shard_for(loop).idle.push_back({std::move(connection), std::chrono::steady_clock::now()});
+  ++idle_count_;
 }
 
 void UpstreamPool::close_idle() {
+  // Called from another thread than the loops' at shutdown; closing a socket that no operation
+  // is waiting on is safe there.
   std::lock_guard lock(mutex_);
-  for (auto& entry : idle_) entry.connection->close();
-  idle_.clear();
+  for (auto& shard : shards_) {
+    for (auto& entry : shard.idle) entry.connection->close();
+    shard.idle.clear();
+  }
+  idle_count_ = 0;
 }
 
 }  // namespace lmp::net

@@ -38,16 +38,21 @@ struct UpstreamOptions {
   bool verify_tls = true;
 };
 
+// Idle connections are kept per event loop (the executor a connection was made on): a session
+// only ever gets a connection that belongs to its own loop, so its I/O never crosses threads.
 class UpstreamPool {
  public:
   // Throws std::runtime_error (naming the file) if the CA file cannot be loaded.
-  UpstreamPool(asio::any_io_executor executor, BackendTarget target, UpstreamOptions options);
+  UpstreamPool(BackendTarget target, UpstreamOptions options);
 
-  // A pooled connection that still looks alive, or a new one. On failure returns nullptr
-  // and sets ec (beast::error::timeout when connecting took too long).
-  awaitable<std::unique_ptr<UpstreamConnection>> acquire(error_code& ec);
+  // A pooled connection of this executor's loop that still looks alive, or a new one made on
+  // the executor. On failure returns nullptr and sets ec (beast::error::timeout when
+  // connecting took too long).
+  awaitable<std::unique_ptr<UpstreamConnection>> acquire(const asio::any_io_executor& executor,
+                                                         error_code& ec);
   // Connects a new connection, bypassing the pool (used to retry after a stale one failed).
-  awaitable<std::unique_ptr<UpstreamConnection>> connect(error_code& ec);
+  awaitable<std::unique_ptr<UpstreamConnection>> connect(const asio::any_io_executor& executor,
+                                                         error_code& ec);
 
   // Returns a connection whose last response was read completely and which may be kept.
   void release(std::unique_ptr<UpstreamConnection> connection);
@@ -62,13 +67,22 @@ class UpstreamPool {
     std::unique_ptr<UpstreamConnection> connection;
     std::chrono::steady_clock::time_point since;
   };
+  struct Shard {
+    const asio::execution_context* loop;
+    std::vector<Idle> idle;
+  };
+  static const asio::execution_context* loop_of(const asio::any_io_executor& executor) {
+    return &asio::query(executor, asio::execution::context);
+  }
+  Shard& shard_for(const asio::execution_context* loop);  // with mutex_ held
 
-  asio::any_io_executor executor_;
   BackendTarget target_;
   UpstreamOptions options_;
   std::optional<asio::ssl::context> tls_context_;
+  // Uncontended in practice: a shard is used by one loop; the lock is for close_idle().
   std::mutex mutex_;
-  std::vector<Idle> idle_;
+  std::vector<Shard> shards_;  // one per loop that has used the pool; a handful at most
+  std::size_t idle_count_ = 0;
   // Resolved once and refreshed on connect failure, so a request does not wait on DNS.
   std::mutex resolve_mutex_;
   tcp::resolver::results_type endpoints_;

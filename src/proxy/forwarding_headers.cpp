@@ -6,12 +6,13 @@
 
 #include <array>
 #include <cctype>
-#include <vector>
+#include <charconv>
 
 namespace lmp::proxy {
 namespace {
 
-using net::http::field;
+namespace http = net::http;
+using http::field;
 
 bool is_hop_by_hop(field f, std::string_view name) {
   switch (f) {
@@ -32,53 +33,123 @@ bool is_hop_by_hop(field f, std::string_view name) {
   }
 }
 
-}  // namespace
-
-void copy_end_to_end_fields(const net::http::fields& from, net::http::fields& to) {
-  // Fields named by Connection are hop-by-hop too (RFC 9110 7.6.1).
-  std::vector<std::string_view> named;
+// Calls fn(name, value) for each end-to-end field of `from`, in order.
+template <class Fn>
+void each_end_to_end_field(const net::http::fields& from, Fn&& fn) {
+  // Fields named by Connection are hop-by-hop too (RFC 9110 7.6.1). Almost every message has
+  // none or one or two: a small array, not a vector, so that nothing is allocated.
+  std::array<std::string_view, 16> named;
+  std::size_t named_count = 0;
+  bool named_overflow = false;
   for (auto it = from.find(field::connection); it != from.end() && it->name() == field::connection;
        ++it) {
     std::string_view v = it->value();
     while (!v.empty()) {
       const auto comma = v.find(',');
-      named.push_back(text::trim(v.substr(0, comma)));
+      const auto token = text::trim(v.substr(0, comma));
+      if (named_count < named.size())
+        named[named_count++] = token;
+      else
+        named_overflow = true;
       v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
     }
   }
+  const auto is_named = [&](std::string_view name) {
+    for (std::size_t i = 0; i < named_count; ++i)
+      if (text::iequals(named[i], name)) return true;
+    if (!named_overflow) return false;
+    // More than 16 names in Connection: check the rest the slow way.
+    std::size_t seen = 0;
+    for (auto it = from.find(field::connection);
+         it != from.end() && it->name() == field::connection; ++it) {
+      std::string_view v = it->value();
+      while (!v.empty()) {
+        const auto comma = v.find(',');
+        if (seen++ >= named.size() && text::iequals(text::trim(v.substr(0, comma)), name))
+          return true;
+        v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
+      }
+    }
+    return false;
+  };
   for (const auto& f : from) {
     const std::string_view name = f.name_string();
-    if (is_hop_by_hop(f.name(), name)) continue;
-    bool listed = false;
-    for (auto n : named) listed = listed || text::iequals(n, name);
-    if (listed) continue;
-    to.insert(name, f.value());
+    if (is_hop_by_hop(f.name(), name) || is_named(name)) continue;
+    fn(name, std::string_view(f.value()));
   }
 }
 
-void prepare_upstream_request(const net::http::request_header<>& client_request,
-                              const net::BackendTarget& backend, std::string_view client_address,
-                              net::http::request_header<>& out) {
-  out.method_string(client_request.method_string());
-  const std::string_view target = client_request.target();
-  if (backend.base_path.empty()) {
-    out.target(target);
-  } else {
-    std::string t = backend.base_path;
-    t.append(target);
-    out.target(t);
-  }
-  out.version(11);
-  copy_end_to_end_fields(client_request, out);
-  out.set(field::host, backend.host_header());
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name);
+  out.append(": ");
+  out.append(value);
+  out.append("\r\n");
+}
+
+}  // namespace
+
+void copy_end_to_end_fields(const net::http::fields& from, net::http::fields& to) {
+  each_end_to_end_field(
+      from, [&](std::string_view name, std::string_view value) { to.insert(name, value); });
+}
+
+void write_upstream_request_head(const net::http::request_header<>& client_request,
+                                 const net::BackendTarget& backend, std::string_view client_address,
+                                 std::size_t body_size, std::string& out) {
+  out.clear();
+  out.append(client_request.method_string());
+  out.push_back(' ');
+  out.append(backend.base_path);
+  out.append(client_request.target());
+  out.append(" HTTP/1.1\r\n");
+  each_end_to_end_field(client_request, [&](std::string_view name, std::string_view value) {
+    // Host and X-Forwarded-For are written below.
+    if (text::iequals(name, "host") || text::iequals(name, "x-forwarded-for")) return;
+    append_field(out, name, value);
+  });
+  append_field(out, "Host", backend.host_header());
   // Every X-Forwarded-For line the client sent, joined, then this hop.
-  std::string forwarded_for;
+  out.append("X-Forwarded-For: ");
   for (auto [it, end] = client_request.equal_range("X-Forwarded-For"); it != end; ++it) {
-    forwarded_for.append(it->value());
-    forwarded_for += ", ";
+    out.append(it->value());
+    out.append(", ");
   }
-  forwarded_for.append(client_address);
-  out.set("X-Forwarded-For", forwarded_for);
+  out.append(client_address);
+  out.append("\r\n");
+  const auto method = client_request.method();
+  if (body_size > 0 || method == http::verb::post || method == http::verb::put ||
+      method == http::verb::options) {
+    std::array<char, 24> digits;
+    const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), body_size).ptr;
+    append_field(out, "Content-Length", std::string_view(digits.data(), end - digits.data()));
+  }
+  out.append("\r\n");
+}
+
+void write_response_head(unsigned status, std::string_view reason, unsigned version,
+                         const net::http::fields& backend_fields, std::string_view content_length,
+                         bool chunked, bool keep_alive, std::string& out) {
+  out.clear();
+  out.append(version >= 11 ? "HTTP/1.1 " : "HTTP/1.0 ");
+  std::array<char, 8> digits;
+  const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), status).ptr;
+  out.append(digits.data(), end);
+  out.push_back(' ');
+  if (reason.empty()) {
+    const auto known = http::obsolete_reason(static_cast<http::status>(status));
+    if (!known.starts_with('<')) reason = known;  // not "<unknown-status>"
+  }
+  out.append(reason);
+  out.append("\r\n");
+  each_end_to_end_field(backend_fields, [&](std::string_view name, std::string_view value) {
+    append_field(out, name, value);
+  });
+  if (!content_length.empty()) append_field(out, "Content-Length", content_length);
+  if (chunked) append_field(out, "Transfer-Encoding", "chunked");
+  // HTTP/1.1 stays open unless told; HTTP/1.0 closes unless told.
+  if (version >= 11 && !keep_alive) append_field(out, "Connection", "close");
+  if (version < 11 && keep_alive) append_field(out, "Connection", "keep-alive");
+  out.append("\r\n");
 }
 
 std::string_view api_key_of(const net::http::request_header<>& request) {

@@ -14,11 +14,23 @@ namespace lmp::proxy {
 // in Connection, and framing fields (Content-Length, Transfer-Encoding) the writer sets.
 void copy_end_to_end_fields(const net::http::fields& from, net::http::fields& to);
 
-// Builds the backend request's header: the client's end-to-end fields, Host of the backend,
-// X-Forwarded-For with the client's address appended, and the target under the base path.
-void prepare_upstream_request(const net::http::request_header<>& client_request,
-                              const net::BackendTarget& backend, std::string_view client_address,
-                              net::http::request_header<>& out);
+// Writes the backend request's head, as bytes, to `out` (replacing its contents): the target
+// under the base path, HTTP/1.1, the client's end-to-end fields, Host of the backend,
+// X-Forwarded-For with the client's address appended, and Content-Length when the body is not
+// empty or the method is POST, PUT or OPTIONS. Serialised by hand rather than through a
+// Beast message: it is on every request's path, and this costs no allocation once `out` has
+// grown.
+void write_upstream_request_head(const net::http::request_header<>& client_request,
+                                 const net::BackendTarget& backend, std::string_view client_address,
+                                 std::size_t body_size, std::string& out);
+
+// Writes the client response's head to `out` (replacing its contents): the backend's status
+// and reason, the client's HTTP version, the backend's end-to-end fields, then
+// Content-Length: `content_length` unless empty, Transfer-Encoding: chunked if `chunked`, and
+// the Connection field that says whether the connection stays open for this version.
+void write_response_head(unsigned status, std::string_view reason, unsigned version,
+                         const net::http::fields& backend_fields, std::string_view content_length,
+                         bool chunked, bool keep_alive, std::string& out);
 
 // The API key a request carries (Authorization: Bearer, or api-key), or empty.
 std::string_view api_key_of(const net::http::request_header<>& request);

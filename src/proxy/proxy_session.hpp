@@ -41,7 +41,6 @@ class ProxySession {
                                 ExchangeOutcome& outcome);
   template <class Stream>
   net::awaitable<bool> send_and_relay(Stream& stream, net::UpstreamConnection& connection,
-                                      net::http::request<net::http::string_body>& upstream_request,
                                       const ClientRequest& request, ExchangeMeter* meter,
                                       ExchangeOutcome& outcome, int attempt, bool& retry,
                                       bool& upstream_reusable);
@@ -54,6 +53,8 @@ class ProxySession {
                                     std::string_view message, std::string_view type,
                                     std::string_view code, ExchangeOutcome& outcome);
   net::awaitable<void> answer_read_error(const net::error_code& ec);
+  // Writes head then body (either may be empty) in one gather write; false if the client is gone.
+  net::awaitable<bool> write_to_client(std::string_view head, std::string_view body);
   void start_watching_client();
   void stop_watching_client();
 
@@ -62,8 +63,11 @@ class ProxySession {
   net::beast::flat_buffer buffer_;
   std::string client_address_;
   std::shared_ptr<SessionControl> control_;
-  std::string decoded_;  // de-chunked payload for an HTTP/1.0 client; reused
+  std::string decoded_;        // de-chunked payload for an HTTP/1.0 client; reused
+  std::string upstream_head_;  // the backend request's head, serialised; reused
+  std::string response_head_;  // the client response's head, serialised; reused
   static constexpr std::size_t kRelayReadSize = 16384;
+  static constexpr std::size_t kKeptBufferBytes = 16384;
 };
 
 }  // namespace lmp::proxy
