@@ -79,6 +79,7 @@ class ProxyApp {
   void stop_for(std::string reason);
   void begin_shutdown(const std::string& reason);
   void poll_drained();
+  void schedule_memory_release();
 
   Config config_;
   net::BackendTarget backend_;
@@ -99,6 +100,7 @@ class ProxyApp {
   // Shutdown state, touched only on the first loop's thread.
   net::asio::io_context::executor_type control_executor_;
   std::unique_ptr<net::asio::steady_timer> shutdown_timer_;
+  std::unique_ptr<net::asio::steady_timer> memory_timer_;
   bool shutting_down_ = false;
   bool aborted_ = false;
   std::chrono::steady_clock::time_point grace_deadline_;

@@ -1,6 +1,9 @@
 #include "net/event_loops.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
+#include <string>
 #include <thread>
 
 namespace lmp::net {
@@ -24,7 +27,10 @@ void EventLoops::run() {
   for (auto& loop : loops_) guards.push_back(asio::make_work_guard(*loop));
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < loops_.size(); ++i)
-    threads.emplace_back([this, i] { loops_[i]->run(); });
+    threads.emplace_back([this, i] {
+      pthread_setname_np(pthread_self(), ("lmp-io-" + std::to_string(i)).c_str());
+      loops_[i]->run();
+    });
   loops_[0]->run();
   for (auto& t : threads) t.join();
 }

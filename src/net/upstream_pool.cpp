@@ -156,6 +156,11 @@ awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect(
 void UpstreamPool::release(std::unique_ptr<UpstreamConnection> connection) {
   if (!connection) return;
   connection->tcp().expires_never();
+  // An idle connection keeps no large buffer: the next response starts small again.
+  connection->read_size = UpstreamConnection::kMinReadSize;
+  if (connection->buffer.size() == 0 &&
+      connection->buffer.capacity() > UpstreamConnection::kMinReadSize)
+    connection->buffer.shrink_to_fit();
   const auto* loop = loop_of(connection->tcp().get_executor());
   std::lock_guard lock(mutex_);
   if (idle_count_ >= options_.max_idle) {

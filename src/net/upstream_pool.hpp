@@ -23,6 +23,17 @@ struct UpstreamConnection {
   std::variant<PlainStream, TlsStream> stream;
   beast::flat_buffer buffer;  // bytes read past the previous response (normally empty)
   bool reused = false;        // came from the pool: the backend may have closed it meanwhile
+  // How much to ask for in the next read from the backend. It starts small, so that each of
+  // thousands of streams held open keeps only a few KiB, and doubles while reads fill it.
+  std::size_t read_size = kMinReadSize;
+  static constexpr std::size_t kMinReadSize = 4096;
+  static constexpr std::size_t kMaxReadSize = 65536;
+
+  // Bytes to ask for now, and what a read of n bytes says about the next one.
+  auto prepare_read() { return buffer.prepare(read_size); }
+  void note_read(std::size_t n) {
+    if (n == read_size && read_size < kMaxReadSize) read_size *= 2;
+  }
 
   PlainStream& tcp() {
     return std::visit([](auto& s) -> PlainStream& { return beast::get_lowest_layer(s); }, stream);

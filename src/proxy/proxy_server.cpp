@@ -16,7 +16,9 @@ net::awaitable<void> ProxyServer::serve(net::tcp::socket socket) {
 void ProxyServer::track(const std::shared_ptr<SessionControl>& control) {
   std::lock_guard lock(sessions_mutex_);
   sessions_.insert(control);
-  active_.fetch_add(1);
+  const auto now_active = active_.fetch_add(1) + 1;
+  if (now_active > peak_.load(std::memory_order_relaxed))
+    peak_.store(now_active, std::memory_order_relaxed);
 }
 
 void ProxyServer::untrack(const std::shared_ptr<SessionControl>& control) {

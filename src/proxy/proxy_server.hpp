@@ -41,6 +41,9 @@ class ProxyServer {
   // Abort whatever is still in flight (after the grace period); each is still recorded.
   void abort_all();
   std::size_t active_sessions() const { return active_.load(); }
+  // The most connections open at once since the last reset_peak_sessions().
+  std::size_t peak_sessions() const { return peak_.load(std::memory_order_relaxed); }
+  void reset_peak_sessions() { peak_.store(active_.load(), std::memory_order_relaxed); }
   bool stopping() const { return stopping_.load(std::memory_order_relaxed); }
 
   net::UpstreamPool& pool() { return *pool_; }
@@ -56,6 +59,7 @@ class ProxyServer {
   ProxyOptions options_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::size_t> active_{0};
+  std::atomic<std::size_t> peak_{0};
   std::mutex sessions_mutex_;
   std::unordered_set<std::shared_ptr<SessionControl>> sessions_;
 };

@@ -28,29 +28,28 @@ bool is_timeout(const error_code& ec) {
 }
 
 // Waits until the client closes or resets its connection while an exchange is in flight, then
-// closes the backend connection so the backend stops generating for nobody.
-net::awaitable<void> watch_client(std::shared_ptr<SessionControl> control) {
-  for (;;) {
-    if (!control->watching || !control->client) co_return;
-    auto [ec] = co_await control->client->async_wait(net::tcp::socket::wait_read, use_nothrow);
-    if (!control->watching) co_return;  // the exchange is over; the socket may be reused
-    bool gone = false;
-    if (ec) {
-      if (ec == asio::error::operation_aborted) co_return;
-      gone = true;
-    } else {
-      char byte;
-      const ssize_t n = ::recv(control->client->native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-      if (n > 0) co_return;  // the client sent its next request early: it is still there
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
-      gone = true;
-    }
-    if (gone) {
-      control->client_gone = true;
-      if (control->upstream) control->upstream->close();
-      co_return;
-    }
-  }
+// closes the backend connection so the backend stops generating for nobody. A plain handler,
+// not a coroutine: it is armed for every request and usually never fires.
+void watch_client(std::shared_ptr<SessionControl> control) {
+  if (!control->watching || !control->client) return;
+  auto* client = control->client;
+  client->async_wait(
+      net::tcp::socket::wait_read, [control = std::move(control)](const error_code& ec) mutable {
+        if (!control->watching) return;  // the exchange is over; the socket may be reused
+        if (ec == asio::error::operation_aborted) return;
+        if (!ec) {
+          char byte;
+          const ssize_t n =
+              ::recv(control->client->native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+          if (n > 0) return;  // the client sent its next request early: it is still there
+          if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            watch_client(std::move(control));
+            return;
+          }
+        }
+        control->client_gone = true;
+        if (control->upstream) control->upstream->close();
+      });
 }
 
 }  // namespace
@@ -177,7 +176,7 @@ net::awaitable<bool> ProxySession::write_to_client(std::string_view head, std::s
 void ProxySession::start_watching_client() {
   control_->watching = true;
   control_->client_gone = false;
-  asio::co_spawn(control_->executor, watch_client(control_), asio::detached);
+  watch_client(control_);
 }
 
 void ProxySession::stop_watching_client() {
@@ -324,9 +323,9 @@ net::awaitable<bool> ProxySession::send_and_relay(Stream& stream, net::UpstreamC
   }
   // Wait for the first byte of the answer, which is also time to first byte.
   if (connection->buffer.size() == 0) {
-    auto [rec, rn] =
-        co_await stream.async_read_some(connection->buffer.prepare(16384), use_nothrow);
+    auto [rec, rn] = co_await stream.async_read_some(connection->prepare_read(), use_nothrow);
     connection->buffer.commit(rn);
+    connection->note_read(rn);
     if (rec && rn == 0) {
       if (connection->reused && attempt == 0 && !is_timeout(rec) && !control_->client_gone) {
         retry = true;
@@ -461,8 +460,9 @@ net::awaitable<bool> ProxySession::relay(Stream& stream, net::UpstreamConnection
         if (!co_await write_to_client(response_head_, {})) co_return false;
       }
       tcp.expires_after(options.stream_idle_timeout);
-      auto [rec, rn] = co_await stream.async_read_some(buffer.prepare(kRelayReadSize), use_nothrow);
+      auto [rec, rn] = co_await stream.async_read_some(connection.prepare_read(), use_nothrow);
       buffer.commit(rn);
+      connection.note_read(rn);
       if (rn == 0 && rec) {
         if (framing == Framing::until_close &&
             (rec == asio::error::eof || rec == asio::ssl::error::stream_truncated)) {

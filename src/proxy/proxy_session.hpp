@@ -66,7 +66,6 @@ class ProxySession {
   std::string decoded_;        // de-chunked payload for an HTTP/1.0 client; reused
   std::string upstream_head_;  // the backend request's head, serialised; reused
   std::string response_head_;  // the client response's head, serialised; reused
-  static constexpr std::size_t kRelayReadSize = 16384;
   static constexpr std::size_t kKeptBufferBytes = 16384;
 };
 

@@ -1,5 +1,11 @@
 #include "recording/recorder.hpp"
 
+#include <pthread.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <span>
+
 #include "support/log.hpp"
 
 namespace lmp::recording {
@@ -61,8 +67,9 @@ void Recorder::stop() {
 }
 
 void Recorder::run() {
-  std::vector<llm::CompletionRecord> batch;
-  batch.reserve(options_.max_batch);
+  pthread_setname_np(pthread_self(), "lmp-writer");  // for top -H, perf and gdb
+  std::vector<llm::CompletionRecord> taken;
+  taken.reserve(options_.max_batch);
   for (;;) {
     {
       std::unique_lock lock(mutex_);
@@ -72,17 +79,31 @@ void Recorder::run() {
         wake_.wait_for(lock, options_.max_delay,
                        [&] { return stopping_ || queue_.size() >= options_.max_batch; });
       }
-      while (!queue_.empty() && batch.size() < options_.max_batch) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-      if (batch.empty() && stopping_) return;
+      if (queue_.empty() && stopping_) return;
+      // O(1) under the lock: the proxy threads never wait while records are moved. The
+      // vectors trade places, so each keeps the capacity it grew to and nothing is allocated.
+      taken.swap(queue_);
+      if (options_.background_priority)
+        set_background(!stopping_ && taken.size() < options_.queue_capacity / 4);
     }
-    if (!batch.empty()) write_batch(batch);
+    // Written in transactions of at most max_batch records.
+    for (std::size_t i = 0; i < taken.size(); i += options_.max_batch) {
+      const std::size_t n = std::min(taken.size() - i, options_.max_batch);
+      write_batch(std::span<const llm::CompletionRecord>(taken).subspan(i, n));
+    }
+    taken.clear();
   }
 }
 
-void Recorder::write_batch(std::vector<llm::CompletionRecord>& batch) {
+void Recorder::set_background(bool background) {
+  if (background == background_) return;
+  sched_param param{};
+  param.sched_priority = 0;
+  if (pthread_setschedparam(pthread_self(), background ? SCHED_IDLE : SCHED_OTHER, &param) == 0)
+    background_ = background;
+}
+
+void Recorder::write_batch(std::span<const llm::CompletionRecord> batch) {
   // A busy or briefly unavailable database (another process holding the lock, a full disk
   // being cleaned) should not cost records: try a few times before counting them lost.
   static constexpr std::chrono::milliseconds kBackoff[] = {std::chrono::milliseconds(50),
@@ -109,7 +130,6 @@ void Recorder::write_batch(std::vector<llm::CompletionRecord>& batch) {
       break;
     }
   }
-  batch.clear();
 }
 
 }  // namespace lmp::recording
