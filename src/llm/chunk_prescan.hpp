@@ -1,0 +1,93 @@
+// Internal to llm/: reads a plain stream chunk (content, reasoning or tool-call delta; no usage,
+// finish reason or error) without a DOM parse, for SseScanner's common event.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "llm/completion_record.hpp"
+
+namespace lmp::llm::detail {
+
+// What read_body would find in a plain chunk: nothing but these two facts.
+struct PlainChunk {
+  bool has_output = false;
+  // The top-level "model" string: its bytes as written, which contain no escape (so they equal
+  // the decoded value). Absent when the chunk names no model.
+  std::optional<std::string_view> model;
+};
+
+inline constexpr int kMaxPrescanDepth = 64;
+
+// The shape of a plain chunk: its bytes with every string value cut out, and what each cut
+// string means. Chunks of one stream differ in their content (and padding) strings only, so a
+// chunk whose bytes around its string values equal the last plain chunk's needs no grammar
+// check beyond its strings.
+struct ChunkShape {
+  enum class Kind : std::uint8_t {
+    other,          // a value read_body does not look at (or only looks at its container)
+    output,         // output when non-empty: content/reasoning(_content) of a delta, text
+    model,          // the top-level model: must have no escape
+    finish_reason,  // must stay empty (a real reason needs the full parse)
+  };
+  struct Slot {
+    std::uint32_t literal_end;  // end in `literals` of the bytes before the string (its quote)
+    Kind kind;
+  };
+  static constexpr std::size_t kMaxSlots = 32;
+
+  std::string literals;  // the bytes outside string values, concatenated; each slot's opening
+                         // quote ends one piece and its closing quote starts the next
+  std::array<Slot, kMaxSlots> slots{};
+  std::size_t slot_count = 0;
+  bool structural_output = false;  // output that does not depend on strings (tool_calls, ...)
+  bool valid = false;
+};
+
+// Validates `text` as JSON and reads it in one pass. Returns true only when simdjson's DOM
+// parser would accept `text` and read_body(root, endpoint) would give exactly `out`: no usage,
+// no native counts, no finish reason, no error, and `out`'s output and model. Returns false
+// whenever that cannot be decided cheaply, which is always safe: the caller then parses.
+// When `shape` is given and the answer is true, it receives the chunk's shape.
+//
+// What makes it "plain", and what makes it give up:
+// - the root is an object; every value is checked against the JSON grammar, strings against
+//   JSON escapes (a \u escape must not be a lone surrogate), control bytes and UTF-8, with
+//   simdjson's own validate_utf8; numbers must be short enough that simdjson cannot
+//   overflow (integers of at most 18 digits, floats of at most 24 bytes with an exponent of at
+//   most 2 digits); nesting deeper than kMaxPrescanDepth gives up;
+// - a key whose name matters (top level, in a choice, in a delta/message) must have no escape;
+// - top level: "error", "eval_count", "prompt_eval_count" or "timings" gives up; "usage" must
+//   be null; "model" must be a string without escapes and appear once; a string "message"
+//   gives up (an {"object":"error","message":...} body); "data" gives up for embeddings;
+//   "choices" must be an array of objects;
+// - in a choice: a non-empty string "finish_reason" gives up; "text" is output for
+//   /v1/completions when it is a non-empty string; "delta"/"message" objects are read:
+//   non-empty string content/reasoning_content/reasoning, a non-empty tool_calls array or a
+//   function_call object are output.
+bool read_plain_chunk(std::string_view text, Endpoint endpoint, PlainChunk& out,
+                      ChunkShape* shape = nullptr);
+
+// Whether `text` is `shape` with other string values, and then its facts: `text` equals the
+// shape's bytes outside its strings, and each string is a valid JSON string (the model without
+// escapes, the finish reason empty). Such a text is valid JSON with the same keys at the same
+// places as the chunk the shape came from, so read_body would find the same facts but for the
+// strings, which are read here.
+bool match_shape(const ChunkShape& shape, std::string_view text, PlainChunk& out);
+
+// The plain chunks of one stream: tries the last plain chunk's shape, then read_plain_chunk
+// (which records the new shape). The buffer is reused from chunk to chunk.
+class PlainChunkReader {
+ public:
+  explicit PlainChunkReader(Endpoint endpoint) : endpoint_(endpoint) {}
+  bool read(std::string_view text, PlainChunk& out);
+
+ private:
+  Endpoint endpoint_;
+  ChunkShape shape_;
+};
+
+}  // namespace lmp::llm::detail
