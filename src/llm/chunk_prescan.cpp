@@ -2,6 +2,9 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
 #include <cstring>
 
 #ifdef __SSE2__
@@ -97,6 +100,23 @@ const char* skip_escape(const char* p, const char* const end) {
   }
 }
 
+// How many of the first `n` bytes of `a` and `b` are equal.
+[[gnu::always_inline]] inline std::size_t common_prefix(const char* a, const char* b,
+                                                        std::size_t n) {
+  std::size_t k = 0;
+#ifdef __SSE2__
+  for (; n - k >= 16; k += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + k));
+    const __m128i y = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + k));
+    const unsigned differ =
+        ~static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, y))) & 0xFFFF;
+    if (differ != 0) return k + static_cast<std::size_t>(__builtin_ctz(differ));
+  }
+#endif
+  while (k < n && a[k] == b[k]) ++k;
+  return k;
+}
+
 // A string's bytes from `p` (just after its opening quote): the position of its closing quote,
 // or nullptr when it is not a valid JSON string as simdjson decodes it (a control byte, an
 // unknown escape, a \u escape without 4 hex digits or a lone surrogate, no closing quote).
@@ -129,9 +149,6 @@ enum class Where { top, choice, delta, elsewhere };
 
 using Kind = ChunkShape::Kind;
 
-// Literal bytes beyond this are not remembered: a shape is for small chunks.
-constexpr std::size_t kMaxShapeBytes = 4096;
-
 // A recursive-descent reader that accepts a subset of what simdjson accepts and gives up
 // (returns false) on the rest, on anything read_body would make a fact of beyond output and
 // model, and on what it does not want to reason about.
@@ -142,12 +159,10 @@ class Prescan {
         p_(text.data()),
         end_(text.data() + text.size()),
         endpoint_(endpoint),
-        shape_(shape),
-        literal_start_(text.data()) {
-    if (shape_) {
-      shape_->valid = false;
-      shape_->literals.clear();
-      shape_->slot_count = 0;
+        shape_(text.size() <= ChunkShape::kMaxBytes ? shape : nullptr) {
+    if (shape) {
+      shape->valid = false;
+      shape->slot_count = 0;
     }
   }
 
@@ -162,7 +177,8 @@ class Prescan {
       return false;
     out.has_output = string_output_ || structural_output_;
     out.model = model_;
-    if (shape_ && record_literal(end_)) {
+    if (shape_) {
+      shape_->source.assign(begin_, end_);
       shape_->structural_output = structural_output_;
       shape_->valid = true;
     }
@@ -181,36 +197,24 @@ class Prescan {
     return true;
   }
 
-  // Appends the bytes from the end of the last string value to `upto` to the shape; false (and
-  // no more recording) when the shape would be too large.
-  bool record_literal(const char* upto) {
-    const auto n = static_cast<std::size_t>(upto - literal_start_);
-    if (shape_->literals.size() + n > kMaxShapeBytes) {
-      shape_ = nullptr;
-      return false;
-    }
-    shape_->literals.append(literal_start_, n);
-    return true;
-  }
-
   // A key or a string value whose opening quote is at p_. `raw` is its bytes between the
   // quotes, `escaped` whether they hold an escape. Every escape decodes to at least one byte,
   // so an empty `raw` is exactly an empty string. A value is a slot of the shape.
   bool string(std::string_view& raw, bool& escaped, std::optional<Kind> value_kind) {
-    if (shape_ && value_kind) {
-      if (shape_->slot_count == ChunkShape::kMaxSlots || !record_literal(p_ + 1)) {
-        shape_ = nullptr;
-      } else {
-        shape_->slots[shape_->slot_count++] = {static_cast<std::uint32_t>(shape_->literals.size()),
-                                               *value_kind};
-      }
-    }
     const char* const start = p_ + 1;
     escaped = false;
     const char* const close = scan_string(start, end_, escaped, non_ascii_);
     if (!close) return false;
     raw = std::string_view(start, static_cast<std::size_t>(close - start));
-    if (value_kind) literal_start_ = close;  // the closing quote starts the next literal
+    if (shape_ && value_kind) {
+      if (shape_->slot_count == ChunkShape::kMaxSlots) {
+        shape_ = nullptr;  // too many strings to be worth it
+      } else {
+        shape_->slots[shape_->slot_count++] = {static_cast<std::uint32_t>(start - begin_),
+                                               static_cast<std::uint32_t>(close - begin_),
+                                               *value_kind};
+      }
+    }
     p_ = close + 1;
     return true;
   }
@@ -426,7 +430,6 @@ class Prescan {
   const char* const end_;
   const Endpoint endpoint_;
   ChunkShape* shape_;  // where the shape is recorded, or nullptr
-  const char* literal_start_;
   bool non_ascii_ = false;
   bool string_output_ = false;
   bool structural_output_ = false;
@@ -449,24 +452,41 @@ bool read_plain_chunk(std::string_view text, Endpoint endpoint, PlainChunk& out,
 
 bool match_shape(const ChunkShape& shape, std::string_view text, PlainChunk& out) {
   if (!shape.valid) return false;
-  const char* p = text.data();
-  const char* const end = p + text.size();
-  const char* const literals = shape.literals.data();
-  std::size_t done = 0;  // bytes of `literals` matched
+  const char* in = text.data();
+  const char* const in_end = in + text.size();
+  const char* const source = shape.source.data();
+  const std::size_t source_size = shape.source.size();
+  std::size_t done = 0;  // bytes of `source` matched; `in` is where they end in `text`
   bool non_ascii = false;
   bool output = shape.structural_output;
   std::optional<std::string_view> model;
-  for (std::size_t i = 0; i < shape.slot_count; ++i) {
-    const ChunkShape::Slot slot = shape.slots[i];
-    const std::size_t n = slot.literal_end - done;
-    if (static_cast<std::size_t>(end - p) < n || std::memcmp(p, literals + done, n) != 0)
-      return false;
-    p += n;
-    done = slot.literal_end;
+  std::size_t i = 0;
+  while (true) {
+    // The text is the source, shifted by the lengths of the strings that changed, up to the
+    // first byte that differs: the strings before it are the source's.
+    const std::size_t same = common_prefix(
+        in, source + done, std::min(static_cast<std::size_t>(in_end - in), source_size - done));
+    const std::size_t diff = done + same;  // offset in `source` of the first difference
+    const std::ptrdiff_t shift = (in - text.data()) - static_cast<std::ptrdiff_t>(done);
+    for (; i < shape.slot_count && shape.slots[i].end < diff; ++i) {
+      const ChunkShape::Slot slot = shape.slots[i];
+      // Unchanged: the model had no escape, the finish reason was empty.
+      if (slot.kind == Kind::output && slot.end != slot.begin) output = true;
+      if (slot.kind == Kind::model)
+        model = std::string_view(text.data() + shift + slot.begin, slot.end - slot.begin);
+    }
+    if (diff == source_size) {
+      if (in + same != in_end) return false;  // bytes after the end of the source
+      break;
+    }
+    // The first difference must lie in a string value (its closing quote included).
+    if (i == shape.slot_count || diff < shape.slots[i].begin) return false;
+    const ChunkShape::Slot slot = shape.slots[i++];
+    const char* const start = text.data() + shift + slot.begin;
     bool escaped = false;
-    const char* const close = scan_string(p, end, escaped, non_ascii);
+    const char* const close = scan_string(start, in_end, escaped, non_ascii);
     if (!close) return false;
-    const std::string_view raw(p, static_cast<std::size_t>(close - p));
+    const std::string_view raw(start, static_cast<std::size_t>(close - start));
     switch (slot.kind) {
       case Kind::output:
         if (!raw.empty()) output = true;
@@ -481,12 +501,10 @@ bool match_shape(const ChunkShape& shape, std::string_view text, PlainChunk& out
       case Kind::other:
         break;
     }
-    p = close;  // the closing quote starts the next literal
+    in = close;  // both resume at the closing quote
+    done = slot.end;
   }
-  const std::size_t n = shape.literals.size() - done;
-  if (static_cast<std::size_t>(end - p) != n || std::memcmp(p, literals + done, n) != 0)
-    return false;
-  // The literals are valid UTF-8 (they came from a validated chunk and are cut at quotes).
+  // The source is valid UTF-8 and its pieces are cut at quotes: only new strings can be wrong.
   if (non_ascii && !simdjson::validate_utf8(text.data(), text.size())) return false;
   out.has_output = output;
   out.model = model;

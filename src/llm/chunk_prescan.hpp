@@ -22,10 +22,10 @@ struct PlainChunk {
 
 inline constexpr int kMaxPrescanDepth = 64;
 
-// The shape of a plain chunk: its bytes with every string value cut out, and what each cut
-// string means. Chunks of one stream differ in their content (and padding) strings only, so a
-// chunk whose bytes around its string values equal the last plain chunk's needs no grammar
-// check beyond its strings.
+// The shape of a plain chunk: the chunk itself, where its string values lie and what each
+// means. Chunks of one stream differ in their content (and padding) strings only, so a chunk
+// whose bytes around its string values equal the last plain chunk's needs no grammar check
+// beyond its strings, and a string equal to the one in the same place needs no check at all.
 struct ChunkShape {
   enum class Kind : std::uint8_t {
     other,          // a value read_body does not look at (or only looks at its container)
@@ -34,13 +34,15 @@ struct ChunkShape {
     finish_reason,  // must stay empty (a real reason needs the full parse)
   };
   struct Slot {
-    std::uint32_t literal_end;  // end in `literals` of the bytes before the string (its quote)
+    std::uint32_t begin;  // offset in `source` of the string's first byte (after its quote)
+    std::uint32_t end;    // offset in `source` of its closing quote
     Kind kind;
   };
   static constexpr std::size_t kMaxSlots = 32;
+  // A shape is for small chunks: a larger one is read by read_plain_chunk every time.
+  static constexpr std::size_t kMaxBytes = 8192;
 
-  std::string literals;  // the bytes outside string values, concatenated; each slot's opening
-                         // quote ends one piece and its closing quote starts the next
+  std::string source;  // the chunk the shape was taken from
   std::array<Slot, kMaxSlots> slots{};
   std::size_t slot_count = 0;
   bool structural_output = false;  // output that does not depend on strings (tool_calls, ...)
@@ -51,7 +53,8 @@ struct ChunkShape {
 // parser would accept `text` and read_body(root, endpoint) would give exactly `out`: no usage,
 // no native counts, no finish reason, no error, and `out`'s output and model. Returns false
 // whenever that cannot be decided cheaply, which is always safe: the caller then parses.
-// When `shape` is given and the answer is true, it receives the chunk's shape.
+// When `shape` is given and the answer is true, it receives the chunk's shape (unless the
+// chunk has more than kMaxSlots string values or kMaxBytes bytes); otherwise it is invalid.
 //
 // What makes it "plain", and what makes it give up:
 // - the root is an object; every value is checked against the JSON grammar, strings against
@@ -72,10 +75,10 @@ bool read_plain_chunk(std::string_view text, Endpoint endpoint, PlainChunk& out,
                       ChunkShape* shape = nullptr);
 
 // Whether `text` is `shape` with other string values, and then its facts: `text` equals the
-// shape's bytes outside its strings, and each string is a valid JSON string (the model without
-// escapes, the finish reason empty). Such a text is valid JSON with the same keys at the same
-// places as the chunk the shape came from, so read_body would find the same facts but for the
-// strings, which are read here.
+// shape's source outside its string values, and each string value is either the source's (byte
+// for byte, quotes included) or a valid JSON string (the model without escapes, the finish
+// reason empty). Such a text is valid JSON with the same keys at the same places as the source,
+// so read_body would find the same facts but for the strings, which are read here.
 bool match_shape(const ChunkShape& shape, std::string_view text, PlainChunk& out);
 
 // The plain chunks of one stream: tries the last plain chunk's shape, then read_plain_chunk
