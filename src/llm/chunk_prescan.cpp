@@ -512,7 +512,18 @@ bool match_shape(const ChunkShape& shape, std::string_view text, PlainChunk& out
 }
 
 bool PlainChunkReader::read(std::string_view text, PlainChunk& out) {
-  return match_shape(shape_, text, out) || read_plain_chunk(text, endpoint_, out, &shape_);
+  if (match_shape(shape_, text, out)) return true;
+  if (skip_ > 0) {
+    --skip_;
+    return false;
+  }
+  if (read_plain_chunk(text, endpoint_, out, &shape_)) {
+    misses_ = 0;
+    return true;
+  }
+  if (misses_ < 6) ++misses_;
+  skip_ = (1u << misses_) - 1;
+  return false;
 }
 
 }  // namespace lmp::llm::detail

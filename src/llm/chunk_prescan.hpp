@@ -83,6 +83,10 @@ bool match_shape(const ChunkShape& shape, std::string_view text, PlainChunk& out
 
 // The plain chunks of one stream: tries the last plain chunk's shape, then read_plain_chunk
 // (which records the new shape). The buffer is reused from chunk to chunk.
+//
+// A stream whose every chunk needs the full parse (vLLM's usage in each chunk) would pay for a
+// prescan on top of it: after a miss the next chunk skips the prescan, after two misses in a
+// row the next 3, and so on up to 63; a success ends the back-off.
 class PlainChunkReader {
  public:
   explicit PlainChunkReader(Endpoint endpoint) : endpoint_(endpoint) {}
@@ -91,6 +95,8 @@ class PlainChunkReader {
  private:
   Endpoint endpoint_;
   ChunkShape shape_;
+  unsigned misses_ = 0;  // prescans in a row that said no
+  unsigned skip_ = 0;    // chunks left that skip the prescan
 };
 
 }  // namespace lmp::llm::detail

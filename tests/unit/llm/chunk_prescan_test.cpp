@@ -298,11 +298,14 @@ TEST(ChunkPrescan, AReaderFollowsAStreamOfOneShape) {
   ASSERT_TRUE(reader.read(event_with("a9XbT1"), plain));
   EXPECT_FALSE(plain.has_output);  // empty content
   EXPECT_FALSE(reader.read(event_with(R"("finish_reason":"stop")"), plain));
-  EXPECT_FALSE(reader.read(event_with(R"("prompt_tokens":12)"), plain));
+  EXPECT_FALSE(reader.read(event_with(R"("prompt_tokens":12)"), plain));  // skipped: back-off
   // An empty finish reason is a string slot of the shape; a real one there needs the parse.
   ASSERT_TRUE(reader.read(R"({"choices":[{"delta":{"content":"x"},"finish_reason":""}]})", plain));
   EXPECT_FALSE(
       reader.read(R"({"choices":[{"delta":{"content":"x"},"finish_reason":"stop"}]})", plain));
+  // After a miss the next chunk goes to the parse without a prescan, even a plain one of
+  // another shape (back-off for streams where no chunk is plain).
+  EXPECT_FALSE(reader.read(R"({"model":"a","choices":[{"delta":{"content":"x"}}]})", plain));
   // A model with an escape in the shape's model slot needs the parse too.
   ASSERT_TRUE(reader.read(R"({"model":"a","choices":[{"delta":{"content":"x"}}]})", plain));
   EXPECT_FALSE(reader.read(R"({"model":"\u0061","choices":[{"delta":{"content":"x"}}]})", plain));
@@ -361,6 +364,26 @@ TEST(SseScannerFastPath, EveryPairOfEventsGivesTheSameObservation) {
       }
     }
   }
+}
+
+// vLLM with continuous usage stats: usage in every chunk, so the reader backs off; a plain
+// chunk now and then must still be read right, whether or not it is prescanned.
+std::vector<std::string> usage_in_every_chunk() {
+  std::vector<std::string> events;
+  for (int i = 0; i < 200; ++i) {
+    const std::string content = i % 3 ? "tok" + std::to_string(i) : "";
+    events.push_back(
+        R"({"id":"cmpl-v","object":"chat.completion.chunk","created":1,"model":"Qwen/Qwen2.5-7B","choices":[{"index":0,"delta":{"content":")" +
+        content + R"("},"logprobs":null,"finish_reason":null}])" +
+        (i % 17 == 0 ? std::string("}")
+                     : R"(,"usage":{"prompt_tokens":9,"total_tokens":)" + std::to_string(10 + i) +
+                           R"(,"completion_tokens":)" + std::to_string(1 + i) + "}}"));
+  }
+  return events;
+}
+
+TEST(SseScannerFastPath, AStreamWithUsageInEveryChunkGivesTheSameObservation) {
+  expect_same_observation(usage_in_every_chunk(), Endpoint::chat_completions);
 }
 
 TEST(SseScannerFastPath, TheWholeCorpusAsOneStreamGivesTheSameObservation) {
