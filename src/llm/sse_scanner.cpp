@@ -3,6 +3,7 @@
 #include <cstring>
 #include <memory>
 
+#include "llm/chunk_prescan.hpp"
 #include "llm/json_support.hpp"
 
 namespace lmp::llm {
@@ -49,8 +50,11 @@ void release_if_large(std::string& buffer) {
 
 }  // namespace
 
-SseScanner::SseScanner(Endpoint endpoint, std::size_t max_event_bytes)
-    : endpoint_(endpoint), max_event_bytes_(max_event_bytes) {}
+SseScanner::SseScanner(Endpoint endpoint, std::size_t max_event_bytes, EventReading reading)
+    : endpoint_(endpoint),
+      max_event_bytes_(max_event_bytes),
+      reading_(reading),
+      plain_reader_(endpoint) {}
 
 void SseScanner::feed(std::string_view bytes, time::MonoTime now) {
   if (finished_) return;
@@ -236,6 +240,18 @@ void SseScanner::examine(std::string_view data, std::size_t readable_after) {
   }
   ++observation_.events;
 
+  // Most events are content chunks whose only facts are "output or not" and the model: they
+  // need no DOM. read_plain_chunk says no to anything else, invalid JSON included, so the
+  // degraded flag and every other fact still come from the full parse below.
+  if (reading_ == EventReading::prescan) {
+    detail::PlainChunk plain;
+    if (plain_reader_.read(data, plain)) {
+      if (plain.has_output) note_output();
+      if (plain.model) note_model(*plain.model);
+      return;
+    }
+  }
+
   std::unique_ptr<detail::JsonScratch> one_off;
   detail::JsonScratch* scratch = &detail::JsonScratch::for_this_thread();
   if (data.size() > detail::JsonScratch::kReuseLimit) {
@@ -251,18 +267,9 @@ void SseScanner::examine(std::string_view data, std::size_t readable_after) {
   }
 
   auto& obs = observation_;
-  if (facts.has_output) {
-    ++obs.output_events;
-    if (!obs.first_token) {
-      obs.first_token = now_;
-    } else {
-      const double gap = time::elapsed_ms(*obs.last_token, now_);
-      if (gap > obs.max_inter_token_gap_ms) obs.max_inter_token_gap_ms = gap;
-    }
-    obs.last_token = now_;
-  }
+  if (facts.has_output) note_output();
   if (facts.finish_reason) obs.finish_reason = *facts.finish_reason;
-  if (facts.model && !facts.model->empty() && obs.model != *facts.model) obs.model = *facts.model;
+  if (facts.model) note_model(*facts.model);
   if (facts.usage) {
     obs.usage = facts.usage;
     openai_usage_seen_ = true;
@@ -271,6 +278,23 @@ void SseScanner::examine(std::string_view data, std::size_t readable_after) {
   }
   if (auto error = facts.best_error())
     obs.error_message = detail::truncate_utf8(*error, detail::kMaxErrorMessageBytes);
+}
+
+void SseScanner::note_output() {
+  auto& obs = observation_;
+  ++obs.output_events;
+  if (!obs.first_token) {
+    obs.first_token = now_;
+  } else {
+    const double gap = time::elapsed_ms(*obs.last_token, now_);
+    if (gap > obs.max_inter_token_gap_ms) obs.max_inter_token_gap_ms = gap;
+  }
+  obs.last_token = now_;
+}
+
+// Every chunk names the model: compare first so that the usual equal name costs no copy.
+void SseScanner::note_model(std::string_view model) {
+  if (!model.empty() && observation_.model != model) observation_.model = model;
 }
 
 }  // namespace lmp::llm

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "llm/chunk_prescan.hpp"
 #include "llm/completion_record.hpp"
 #include "llm/usage.hpp"
 #include "support/time.hpp"
@@ -30,9 +31,16 @@ struct StreamObservation {
   bool degraded = false;      // an event was oversized or not valid JSON
 };
 
+// How SseScanner reads an event's JSON. Both give the same observation for any bytes:
+// `prescan` reads a plain content chunk without building a DOM (detail::PlainChunkReader: the
+// last plain chunk's shape, else one validating pass) and parses the rest; `full_parse` parses
+// every event. The latter exists so that tests can compare the two.
+enum class EventReading { prescan, full_parse };
+
 class SseScanner {
  public:
-  explicit SseScanner(Endpoint endpoint, std::size_t max_event_bytes = 1 << 20);
+  explicit SseScanner(Endpoint endpoint, std::size_t max_event_bytes = 1 << 20,
+                      EventReading reading = EventReading::prescan);
 
   // Any split of the bytes gives the same observation; an event is timed at the `now` of the
   // call that delivered its terminating blank line. Never throws.
@@ -49,10 +57,14 @@ class SseScanner {
   void dispatch();
   void drop_event();
   void examine(std::string_view data, std::size_t readable_after);
+  void note_output();
+  void note_model(std::string_view model);
   void hold_partial_line(std::string_view piece);
 
   Endpoint endpoint_;
   std::size_t max_event_bytes_;
+  EventReading reading_;
+  detail::PlainChunkReader plain_reader_;
   StreamObservation observation_;
   time::MonoTime now_{};
 

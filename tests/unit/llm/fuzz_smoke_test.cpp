@@ -200,5 +200,46 @@ TEST(FuzzSmoke, SseScannerIsSplitInvariant) {
   RecordProperty("runs", runs);
 }
 
+// The fast path (plain chunks read without a DOM, by shape or by prescan) against the full parse
+// of every event, on mutated streams whose events mostly share a shape: a mutation inside a
+// string, a number or a key must be seen by one of the two readers or by neither.
+TEST(FuzzSmoke, SseScannerFastPathMatchesTheFullParse) {
+  Rng rng(4);
+  std::string content_stream;
+  for (std::string_view token : {"Hi", "", " th\xC3\xA9re", "\\n", "\\u00e9", "\\ud83d\\ude00"})
+    content_stream +=
+        "data: {\"id\":\"c1\",\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":"
+        "{\"content\":\"" +
+        std::string(token) + "\"},\"finish_reason\":null}],\"usage\":null}\n\n";
+  const std::array<std::string_view, 4> seeds = {fixtures::kOpenAiStream, fixtures::kShortStream,
+                                                 fixtures::kLlamaCppStream, content_stream};
+  const auto start = std::chrono::steady_clock::now();
+  int runs = 0;
+  for (; runs < 300000; ++runs) {
+    if ((runs & 255) == 0 && std::chrono::steady_clock::now() - start > kScannerBudget) break;
+    const std::string stream = mutate(seeds[rng.below(seeds.size())], rng);
+    const Endpoint endpoint = kEndpoints[rng.below(3)];
+    SseScanner fast(endpoint, 1 << 20, EventReading::prescan);
+    SseScanner full(endpoint, 1 << 20, EventReading::full_parse);
+    for (std::size_t pos = 0; pos < stream.size();) {
+      const std::size_t n = rng.below(200);
+      const auto piece = std::string_view(stream).substr(pos, n);
+      fast.feed(piece, kT0 + std::chrono::milliseconds(pos));
+      full.feed(piece, kT0 + std::chrono::milliseconds(pos));
+      pos += n;
+    }
+    fast.finish();
+    full.finish();
+    const auto& a = fast.observation();
+    const auto& b = full.observation();
+    ASSERT_TRUE(same_facts(a, b) && a.first_token == b.first_token &&
+                a.last_token == b.last_token &&
+                a.max_inter_token_gap_ms == b.max_inter_token_gap_ms)
+        << "fast: " << describe(a) << "\nfull: " << describe(b) << "\nstream: " << escaped(stream);
+  }
+  EXPECT_GT(runs, 1000);
+  RecordProperty("runs", runs);
+}
+
 }  // namespace
 }  // namespace lmp::llm
