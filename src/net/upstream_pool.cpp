@@ -156,11 +156,13 @@ awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect(
 void UpstreamPool::release(std::unique_ptr<UpstreamConnection> connection) {
   if (!connection) return;
   connection->tcp().expires_never();
-  // An idle connection keeps no large buffer: the next response starts small again.
-  connection->read_size = UpstreamConnection::kMinReadSize;
+  // A pooled connection keeps the read size its responses needed (a 14 KB stream is then read
+  // in one read, not 4 + 8 + 2 KiB), but not a buffer grown past 16 KiB.
   if (connection->buffer.size() == 0 &&
-      connection->buffer.capacity() > UpstreamConnection::kMinReadSize)
+      connection->buffer.capacity() > UpstreamConnection::kMaxKeptBytes) {
     connection->buffer.shrink_to_fit();
+    connection->read_size = UpstreamConnection::kMinReadSize;
+  }
   const auto* loop = loop_of(connection->tcp().get_executor());
   std::lock_guard lock(mutex_);
   if (idle_count_ >= options_.max_idle) {

@@ -28,6 +28,7 @@ struct UpstreamConnection {
   std::size_t read_size = kMinReadSize;
   static constexpr std::size_t kMinReadSize = 4096;
   static constexpr std::size_t kMaxReadSize = 65536;
+  static constexpr std::size_t kMaxKeptBytes = 16384;  // buffer an idle pooled connection keeps
 
   // Bytes to ask for now, and what a read of n bytes says about the next one.
   auto prepare_read() { return buffer.prepare(read_size); }
