@@ -92,6 +92,8 @@ void Recorder::run() {
       write_batch(std::span<const llm::CompletionRecord>(taken).subspan(i, n));
     }
     taken.clear();
+    // After a burst the two vectors would keep room for it (~0.5 KB a record) for good.
+    if (taken.capacity() > 4 * options_.max_batch) taken.shrink_to_fit();
   }
 }
 
