@@ -24,8 +24,9 @@ struct RecorderOptions {
   // Run the writer as background work (Linux SCHED_IDLE) while it keeps up: a batch takes a few
   // milliseconds of CPU, and on a busy machine a proxy thread woken on the writer's core would
   // otherwise wait for it (measured: the proxy's p99 at one connection went from ~60 us to 2-3
-  // ms with recording on). Once a quarter of the queue is waiting, or when stopping, the writer
-  // runs at normal priority again so that it cannot fall behind for lack of CPU.
+  // ms with recording on). Once a backlog builds (a quarter of the queue or four batches,
+  // whichever is less), and when stopping, the writer runs at normal priority again so that
+  // it cannot fall behind for lack of CPU.
   bool background_priority = false;
 };
 
