@@ -20,15 +20,9 @@ load_threads=${LOAD_THREADS:-$((connections >= 256 ? 2 : 1))}
 bin=${LMP_BINARY:-build/release/src/llm-metrics-proxy}
 load=${LMP_LOAD:-build/release/bench/lmp_load}
 
-for p in curl sqlite3 python3; do
-  command -v "$p" >/dev/null || { echo "needs $p (apt-get install $p)" >&2; exit 1; }
-done
-
-if [[ -z ${SKIP_BUILD:-} ]]; then
-  echo "building $bin and $load ..." >&2
-  cmake --preset release -DLMP_BUILD_TESTS=OFF >/dev/null
-  cmake --build build/release --target llm-metrics-proxy lmp_load -j2 >/dev/null
-fi
+source bench/common/servers.sh
+require_tools curl sqlite3 python3
+build_release llm-metrics-proxy lmp_load
 [[ -x $bin && -x $load ]] || { echo "missing $bin or $load (unset SKIP_BUILD)" >&2; exit 1; }
 
 need=$((connections * 2 + 64))
@@ -45,31 +39,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_for() {  # file pattern [seconds]
-  local deadline=$((SECONDS + ${3:-10}))
-  until grep -q "$2" "$1" 2>/dev/null; do
-    ((SECONDS < deadline)) || { echo "timed out waiting for '$2' in $1:" >&2; cat "$1" >&2; exit 1; }
-    sleep 0.05
-  done
-}
-
-"$bin" mock-backend --fast --port 0 >"$tmp/mock.out" 2>&1 &
-mock_pid=$!
-wait_for "$tmp/mock.out" "listening on"
-mock_port=$(grep -o 'listening on .*' "$tmp/mock.out" | grep -o '[0-9]*$')
-
+start_mock --fast
 db="$tmp/metrics.db"
-"$bin" --backend-url "http://127.0.0.1:$mock_port" --listen-address 127.0.0.1 --proxy-port 0 \
-  --metrics-port 0 --dashboard-port off --db-path "$db" --threads 2 >"$tmp/ours.out" 2>&1 &
-ours_pid=$!
-wait_for "$tmp/ours.out" "metrics API listening"
-proxy_port=$(grep -o 'proxy listening on http://127.0.0.1:[0-9]*' "$tmp/ours.out" | grep -o '[0-9]*$')
-metrics_port=$(grep -o 'metrics API listening on http://127.0.0.1:[0-9]*' "$tmp/ours.out" | grep -o '[0-9]*$')
+start_ours "$db" --dashboard-port off
 # Not recorded (a pass-through path): checks the proxy reaches the mock.
 curl -fs -o /dev/null "http://127.0.0.1:$proxy_port/v1/models"
 
-health() { curl -fs "http://127.0.0.1:$metrics_port/health"; }
-field() { python3 -c 'import json,sys; print(json.load(sys.stdin)["recorder"][sys.argv[1]])' "$1"; }
 health_before=$(health)
 ticks=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$ours_pid/stat"; }
@@ -87,17 +62,7 @@ completed=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["com
 
 # Every completed request is submitted once its response is relayed; wait (with a deadline)
 # until they all are and the writer has caught up.
-deadline=$((SECONDS + 120))
-while :; do
-  h=$(health)
-  if (( $(field submitted <<<"$h") >= completed )) && (( $(field queue_depth <<<"$h") == 0 )) &&
-    (( $(field written <<<"$h") + $(field write_errors <<<"$h") == $(field submitted <<<"$h") )); then
-    break
-  fi
-  ((SECONDS < deadline)) || { echo "recorder did not catch up: $h" >&2; break; }
-  sleep 0.1
-done
-health_after=$h
+health_after=$(RECORDED_SOFT=1 wait_recorded "$completed" 120)
 hwm_kb=$(awk '$1=="VmHWM:"{print $2}' "/proc/$ours_pid/status")
 
 kill -TERM "$ours_pid"

@@ -220,8 +220,10 @@ void ProxyApp::poll_drained() {
 
 // glibc keeps what a burst of connections used (their coroutine frames and buffers, spread
 // over the threads' arenas) after they close, so a proxy that once held 10,000 streams would
-// stay at ~190 MB idle. Once most of a burst's connections are gone, the free memory goes back
-// to the system (malloc_trim takes a few milliseconds; at most every few seconds).
+// stay at ~190 MB idle, and even a busy minute leaves several MB behind. The free memory goes
+// back to the system once most of a burst's connections are gone, and once whenever the
+// proxy has fallen idle (no new record and all written since the last check). malloc_trim
+// takes a few milliseconds; it runs at most every 5 s.
 void ProxyApp::schedule_memory_release() {
   memory_timer_->expires_after(std::chrono::seconds(5));
   memory_timer_->async_wait([this](const boost::system::error_code& ec) {
@@ -229,9 +231,16 @@ void ProxyApp::schedule_memory_release() {
     constexpr std::size_t kBurst = 256;
     const auto peak = proxy_server_->peak_sessions();
     const auto active = proxy_server_->active_sessions();
-    if (peak >= kBurst && active <= peak / 4) {
+    const auto recorded = recorder_->stats();
+    const bool idle = recorded.submitted == last_submitted_ &&
+                      recorded.written + recorded.write_errors == recorded.submitted;
+    last_submitted_ = recorded.submitted;
+    if ((peak >= kBurst && active <= peak / 4) || (idle && !trimmed_while_idle_)) {
       ::malloc_trim(0);
       proxy_server_->reset_peak_sessions();
+      trimmed_while_idle_ = idle;
+    } else if (!idle) {
+      trimmed_while_idle_ = false;
     }
     schedule_memory_release();
   });

@@ -5,6 +5,7 @@
 
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -101,6 +102,8 @@ class ProxyApp {
   net::asio::io_context::executor_type control_executor_;
   std::unique_ptr<net::asio::steady_timer> shutdown_timer_;
   std::unique_ptr<net::asio::steady_timer> memory_timer_;
+  std::uint64_t last_submitted_ = 0;  // records submitted at the last memory check
+  bool trimmed_while_idle_ = false;   // memory given back since the proxy last did anything
   bool shutting_down_ = false;
   bool aborted_ = false;
   std::chrono::steady_clock::time_point grace_deadline_;
