@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,15 +16,25 @@
 namespace lmp::proxy {
 namespace asio = net::asio;
 
-// What other coroutines and the server may see of a session; touched only on its strand.
+// What other coroutines and the server may see of a session; touched only on its loop.
 struct SessionControl {
-  asio::any_io_executor executor;  // the connection's strand
+  asio::any_io_executor executor;  // the connection's loop (or strand)
   net::tcp::socket* client = nullptr;
   net::UpstreamConnection* upstream = nullptr;  // the backend connection in use, if any
   bool idle = true;                             // waiting for the next request
   bool watching = false;                        // a client-disconnect watcher is armed
   bool client_gone = false;                     // the client closed or reset the connection
   bool aborted = false;                         // the server aborted the exchange (shutdown)
+
+  // Timeouts (ProxySession::arm): what the session waits for, until when, and the one timer
+  // that checks it.
+  enum class Waiting { nothing, client, backend };
+  Waiting waiting = Waiting::nothing;
+  std::chrono::steady_clock::time_point deadline{};
+  bool timed_out = false;  // the deadline passed: the socket waited on was closed
+  std::unique_ptr<asio::steady_timer> watchdog;
+  std::chrono::steady_clock::time_point watchdog_expiry{};  // when the pending wait fires
+  bool watchdog_pending = false;
 };
 
 class ProxySession {
@@ -53,8 +64,16 @@ class ProxySession {
                                     std::string_view message, std::string_view type,
                                     std::string_view code, ExchangeOutcome& outcome);
   net::awaitable<void> answer_read_error(const net::error_code& ec);
+  // Sets the session's deadline for what it now waits for: a stored time, not a timer
+  // operation (see proxy_session.cpp). disarm(): waiting for nothing.
+  void arm(SessionControl::Waiting what, std::chrono::milliseconds timeout,
+           time::MonoTime now = time::MonoClock::now());
+  void disarm() { control_->waiting = SessionControl::Waiting::nothing; }
+  // The operation failed because its deadline passed.
+  bool timed_out(const net::error_code& ec) const;
   // Writes head then body (either may be empty) in one gather write; false if the client is gone.
-  net::awaitable<bool> write_to_client(std::string_view head, std::string_view body);
+  net::awaitable<bool> write_to_client(std::string_view head, std::string_view body,
+                                       time::MonoTime now = time::MonoClock::now());
   void start_watching_client();
   void stop_watching_client();
 
