@@ -39,11 +39,8 @@ if ((${#missing[@]})); then
 fi
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 
-if [[ -z ${SKIP_BUILD:-} ]]; then
-  echo "building $bin ..." >&2
-  cmake --preset release -DLMP_BUILD_TESTS=OFF >/dev/null
-  cmake --build build/release --target llm-metrics-proxy -j2 >/dev/null
-fi
+source bench/common/servers.sh
+build_release llm-metrics-proxy
 
 # --- start the three servers ---------------------------------------------------------------
 tmp=$(mktemp -d /tmp/lmp-proxy-bench.XXXXXX)
@@ -56,15 +53,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_for() {  # file pattern
-  for _ in $(seq 200); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
-  echo "timed out waiting for '$2' in $1:" >&2; cat "$1" >&2; exit 1
-}
-
-"$bin" mock-backend --fast --port 0 >"$tmp/mock.out" 2>&1 &
-mock_pid=$!
-wait_for "$tmp/mock.out" "listening on"
-mock_port=$(grep -o 'listening on .*' "$tmp/mock.out" | grep -o '[0-9]*$')
+start_mock --fast
 
 free_port() {
   local port
@@ -80,13 +69,8 @@ sed -e "s|@PREFIX@|$tmp|g" -e "s|@NGINX_PORT@|$nginx_port|g" -e "s|@BACKEND_PORT
   >"$tmp/nginx.out" 2>&1 &
 nginx_pid=$!
 
-"$bin" --backend-url "http://127.0.0.1:$mock_port" --listen-address 127.0.0.1 --proxy-port 0 \
-  --metrics-port 0 --dashboard-port off --db-path "$tmp/metrics.db" --threads 2 \
-  >"$tmp/ours.out" 2>&1 &
-ours_pid=$!
-wait_for "$tmp/ours.out" "metrics API listening"
-ours_port=$(grep -o 'proxy listening on http://127.0.0.1:[0-9]*' "$tmp/ours.out" | grep -o '[0-9]*$')
-metrics_port=$(grep -o 'metrics API listening on http://127.0.0.1:[0-9]*' "$tmp/ours.out" | grep -o '[0-9]*$')
+start_ours "$tmp/metrics.db" --dashboard-port off
+ours_port=$proxy_port
 
 for _ in $(seq 100); do
   workers=$(pgrep -P "$nginx_pid" | tr '\n' ' ' || true)
