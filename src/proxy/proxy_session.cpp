@@ -506,16 +506,14 @@ net::awaitable<bool> ProxySession::relay(Stream& stream, net::UpstreamConnection
   net::ChunkedDecoder chunks;
   auto& buffer = connection.buffer;
   bool complete = framing == Framing::none;
-  auto last_read = time::MonoClock::now();
   while (!complete) {
     if (buffer.size() == 0) {
       if (head_pending) {
         head_pending = false;
         if (!co_await write_to_client(response_head_, {})) co_return false;
       }
-      // The time of the last read is close enough for a deadline minutes away: one clock read
-      // per event, not three.
-      arm(SessionControl::Waiting::backend, options.stream_idle_timeout, last_read);
+      // A fresh time: the write to the client just before may have waited on a slow client.
+      arm(SessionControl::Waiting::backend, options.stream_idle_timeout);
       auto [rec, rn] = co_await stream.async_read_some(connection.prepare_read(), use_nothrow);
       buffer.commit(rn);
       connection.note_read(rn);
@@ -536,7 +534,6 @@ net::awaitable<bool> ProxySession::relay(Stream& stream, net::UpstreamConnection
       }
     }
     const auto now = time::MonoClock::now();
-    last_read = now;
     const std::string_view data(static_cast<const char*>(buffer.data().data()), buffer.size());
     std::string_view to_client;
     std::size_t consumed = 0;
