@@ -10,6 +10,19 @@ require_tools() {  # tool...
   done
 }
 
+install_packages() {  # Debian package...: installs the ones missing (apt-get, as root or sudo)
+  local p missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  ((${#missing[@]})) || return 0
+  echo "installing: ${missing[*]}" >&2
+  local sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
 build_release() {  # target...; skipped when SKIP_BUILD is set
   [[ -n ${SKIP_BUILD:-} ]] && return
   echo "building $* ..." >&2

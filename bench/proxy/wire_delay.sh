@@ -19,6 +19,7 @@ bin=${LMP_BINARY:-build/release/src/llm-metrics-proxy}
 load=${LMP_LOAD:-build/release/bench/lmp_load}
 
 source bench/common/servers.sh
+install_packages tcpdump
 require_tools tcpdump python3 curl
 build_release llm-metrics-proxy lmp_load
 
