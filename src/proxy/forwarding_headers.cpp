@@ -4,9 +4,11 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <vector>
 
 namespace lmp::proxy {
 namespace {
@@ -37,10 +39,11 @@ bool is_hop_by_hop(field f, std::string_view name) {
 template <class Fn>
 void each_end_to_end_field(const net::http::fields& from, Fn&& fn) {
   // Fields named by Connection are hop-by-hop too (RFC 9110 7.6.1). Almost every message has
-  // none or one or two: a small array, not a vector, so that nothing is allocated.
+  // none or one or two: they go in a small array, and only past 16 into a vector, so that the
+  // common case allocates nothing.
   std::array<std::string_view, 16> named;
   std::size_t named_count = 0;
-  bool named_overflow = false;
+  std::vector<std::string_view> more_named;
   for (auto it = from.find(field::connection); it != from.end() && it->name() == field::connection;
        ++it) {
     std::string_view v = it->value();
@@ -50,27 +53,14 @@ void each_end_to_end_field(const net::http::fields& from, Fn&& fn) {
       if (named_count < named.size())
         named[named_count++] = token;
       else
-        named_overflow = true;
+        more_named.push_back(token);
       v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
     }
   }
   const auto is_named = [&](std::string_view name) {
-    for (std::size_t i = 0; i < named_count; ++i)
-      if (text::iequals(named[i], name)) return true;
-    if (!named_overflow) return false;
-    // More than 16 names in Connection: check the rest the slow way.
-    std::size_t seen = 0;
-    for (auto it = from.find(field::connection);
-         it != from.end() && it->name() == field::connection; ++it) {
-      std::string_view v = it->value();
-      while (!v.empty()) {
-        const auto comma = v.find(',');
-        if (seen++ >= named.size() && text::iequals(text::trim(v.substr(0, comma)), name))
-          return true;
-        v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
-      }
-    }
-    return false;
+    const auto same = [&](std::string_view n) { return text::iequals(n, name); };
+    return std::any_of(named.begin(), named.begin() + named_count, same) ||
+           std::any_of(more_named.begin(), more_named.end(), same);
   };
   for (const auto& f : from) {
     const std::string_view name = f.name_string();
