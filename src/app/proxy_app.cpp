@@ -98,7 +98,7 @@ ProxyApp::ProxyApp(const Config& config)
     // Connections are spread over the loops; each stays on its loop until it closes.
     proxy_listener_ = std::make_unique<net::Listener>(
         control_executor_, config_.listen_address, config_.proxy_port,
-        [this](net::tcp::socket socket) { return proxy_server_->serve(std::move(socket)); },
+        [this](net::LoopSocket socket) { return proxy_server_->serve(std::move(socket)); },
         [this] { return loops_.next_executor(); });
     metrics_listener_ = std::make_unique<net::Listener>(
         control_executor_, config_.listen_address, config_.metrics_port,

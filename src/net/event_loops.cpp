@@ -16,7 +16,7 @@ EventLoops::EventLoops(unsigned count) {
     loops_.push_back(std::make_unique<asio::io_context>(1));
 }
 
-asio::any_io_executor EventLoops::next_executor() {
+LoopExecutor EventLoops::next_executor() {
   const auto i = next_.fetch_add(1, std::memory_order_relaxed) % loops_.size();
   return loops_[i]->get_executor();
 }

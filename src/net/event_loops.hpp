@@ -23,7 +23,7 @@ class EventLoops {
   std::size_t size() const { return loops_.size(); }
   asio::io_context& loop(std::size_t index) { return *loops_[index]; }
   // The loop for the next new connection (round robin; thread-safe).
-  asio::any_io_executor next_executor();
+  LoopExecutor next_executor();
 
   // Runs every loop, one on the calling thread and the others on their own threads, and
   // returns when all have stopped.

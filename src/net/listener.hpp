@@ -11,14 +11,19 @@ namespace lmp::net {
 
 class Listener {
  public:
+  // Each connection runs on its own strand of the listener's executor (safe on an io_context
+  // run by several threads).
   using ConnectionHandler = std::function<awaitable<void>(tcp::socket)>;
-  // Where an accepted connection runs. Without one, each connection gets its own strand on the
-  // listener's executor (safe on an io_context run by several threads).
-  using ExecutorPicker = std::function<asio::any_io_executor()>;
+  // Or connections are spread over single-threaded event loops: the picker names the loop of
+  // the next one, and its socket is bound to that loop's executor type.
+  using LoopConnectionHandler = std::function<awaitable<void>(LoopSocket)>;
+  using LoopPicker = std::function<LoopExecutor()>;
 
   // Binds and listens at once; throws std::runtime_error naming the address when it cannot.
   Listener(asio::any_io_executor executor, const std::string& address, unsigned short port,
-           ConnectionHandler handler, ExecutorPicker pick_executor = {});
+           ConnectionHandler handler);
+  Listener(asio::any_io_executor executor, const std::string& address, unsigned short port,
+           LoopConnectionHandler handler, LoopPicker pick_loop);
 
   // The bound endpoint (with the real port when 0 was asked for).
   tcp::endpoint local_endpoint() const;
@@ -29,12 +34,17 @@ class Listener {
   void stop();
 
  private:
+  Listener(asio::any_io_executor executor, const std::string& address, unsigned short port);
   awaitable<void> accept_loop();
+  // Accepts one connection onto the executor and starts the handler; false once stopped.
+  template <class Executor, class Handler>
+  awaitable<bool> accept_one(const Executor& executor, const Handler& handler);
 
   asio::any_io_executor executor_;
   tcp::acceptor acceptor_;
   ConnectionHandler handler_;
-  ExecutorPicker pick_executor_;
+  LoopConnectionHandler loop_handler_;
+  LoopPicker pick_loop_;
 };
 
 }  // namespace lmp::net

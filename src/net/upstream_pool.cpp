@@ -18,7 +18,7 @@ constexpr auto kPeekAfterIdle = std::chrono::seconds(1);
 // a cheap non-blocking peek instead of finding out through a failed request.
 bool looks_dead(UpstreamConnection& c) {
   if (c.buffer.size() > 0) return true;
-  auto& socket = c.tcp().socket();
+  auto& socket = c.tcp();
   if (!socket.is_open()) return true;
   char byte;
   const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -31,8 +31,8 @@ bool looks_dead(UpstreamConnection& c) {
 
 void UpstreamConnection::close() {
   error_code ec;
-  tcp().socket().shutdown(tcp::socket::shutdown_both, ec);
-  tcp().socket().close(ec);
+  tcp().shutdown(tcp::socket::shutdown_both, ec);
+  tcp().close(ec);
 }
 
 UpstreamPool::UpstreamPool(BackendTarget target, UpstreamOptions options)
@@ -62,8 +62,8 @@ UpstreamPool::Shard& UpstreamPool::shard_for(const asio::execution_context* loop
   return shards_.emplace_back(Shard{loop, {}});
 }
 
-awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::acquire(
-    const asio::any_io_executor& executor, error_code& ec) {
+awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::acquire(const LoopExecutor& executor,
+                                                                     error_code& ec) {
   const auto now = std::chrono::steady_clock::now();
   const auto* loop = loop_of(executor);
   for (;;) {
@@ -97,8 +97,8 @@ awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::acquire(
   co_return co_await connect(executor, ec);
 }
 
-awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect(
-    const asio::any_io_executor& executor, error_code& ec) {
+awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect(const LoopExecutor& executor,
+                                                                     error_code& ec) {
   tcp::resolver::results_type endpoints;
   {
     std::lock_guard lock(resolve_mutex_);
@@ -122,10 +122,35 @@ awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect(
                   : std::variant<PlainStream, TlsStream>(std::in_place_type<PlainStream>, executor),
       {},
       false});
-  auto& tcp_stream = connection->tcp();
-  tcp_stream.expires_after(options_.connect_timeout);
-  auto [cec, endpoint] = co_await tcp_stream.async_connect(endpoints, use_nothrow);
+  auto& socket = connection->tcp();
+  // One timer over the connect and the TLS handshake: when it expires it cancels what the
+  // socket is waiting on. The handler runs on this loop, so `connecting` tells it whether the
+  // socket (owned by this frame) is still waited on.
+  struct Deadline {
+    bool connecting = true;
+    bool expired = false;
+  };
+  const auto deadline = std::make_shared<Deadline>();
+  asio::steady_timer timer(executor, options_.connect_timeout);
+  timer.async_wait([deadline, &socket](const error_code& tec) {
+    if (tec || !deadline->connecting) return;
+    deadline->expired = true;
+    error_code ignored;
+    socket.cancel(ignored);
+  });
+  // However this frame is left (an exception included), the handler must not touch the socket.
+  struct Disarm {
+    Deadline& d;
+    ~Disarm() { d.connecting = false; }
+  } disarm{*deadline};
+  const auto finish = [&](error_code result) {
+    deadline->connecting = false;
+    timer.cancel();
+    return deadline->expired ? error_code(beast::error::timeout) : result;
+  };
+  auto [cec, endpoint] = co_await asio::async_connect(socket, endpoints, use_nothrow);
   (void)endpoint;
+  if (cec) cec = finish(cec);
   if (cec) {
     // The address may have changed: resolve again next time.
     std::lock_guard lock(resolve_mutex_);
@@ -134,7 +159,7 @@ awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect(
     co_return nullptr;
   }
   error_code ignored;
-  tcp_stream.socket().set_option(tcp::no_delay(true), ignored);
+  socket.set_option(tcp::no_delay(true), ignored);
 
   if (auto* tls = std::get_if<TlsStream>(&connection->stream)) {
     if (!SSL_set_tlsext_host_name(tls->native_handle(), target_.host.c_str())) {
@@ -144,18 +169,17 @@ awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect(
     tls->set_verify_callback(asio::ssl::host_name_verification(target_.host));
     auto [hec] = co_await tls->async_handshake(asio::ssl::stream_base::client, use_nothrow);
     if (hec) {
-      ec = hec;
+      ec = finish(hec);
       co_return nullptr;
     }
   }
-  tcp_stream.expires_never();
+  finish({});  // connected in time: an expiry that raced with it cancelled nothing pending
   ec = {};
   co_return connection;
 }
 
 void UpstreamPool::release(std::unique_ptr<UpstreamConnection> connection) {
   if (!connection) return;
-  connection->tcp().expires_never();
   // A pooled connection keeps the read size its responses needed (a 14 KB stream is then read
   // in one read, not 4 + 8 + 2 KiB), but not a buffer grown past 16 KiB.
   if (connection->buffer.size() == 0 &&

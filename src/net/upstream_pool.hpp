@@ -16,8 +16,8 @@
 
 namespace lmp::net {
 
-using PlainStream = beast::tcp_stream;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using PlainStream = LoopSocket;
+using TlsStream = beast::ssl_stream<LoopSocket>;
 
 struct UpstreamConnection {
   std::variant<PlainStream, TlsStream> stream;
@@ -57,14 +57,12 @@ class UpstreamPool {
   // Throws std::runtime_error (naming the file) if the CA file cannot be loaded.
   UpstreamPool(BackendTarget target, UpstreamOptions options);
 
-  // A pooled connection of this executor's loop that still looks alive, or a new one made on
-  // the executor. On failure returns nullptr and sets ec (beast::error::timeout when
-  // connecting took too long).
-  awaitable<std::unique_ptr<UpstreamConnection>> acquire(const asio::any_io_executor& executor,
-                                                         error_code& ec);
+  // A pooled connection of this loop that still looks alive, or a new one made on the loop. On
+  // failure returns nullptr and sets ec (beast::error::timeout when connecting, TLS handshake
+  // included, took too long).
+  awaitable<std::unique_ptr<UpstreamConnection>> acquire(const LoopExecutor& loop, error_code& ec);
   // Connects a new connection, bypassing the pool (used to retry after a stale one failed).
-  awaitable<std::unique_ptr<UpstreamConnection>> connect(const asio::any_io_executor& executor,
-                                                         error_code& ec);
+  awaitable<std::unique_ptr<UpstreamConnection>> connect(const LoopExecutor& loop, error_code& ec);
 
   // Returns a connection whose last response was read completely and which may be kept.
   void release(std::unique_ptr<UpstreamConnection> connection);
@@ -83,8 +81,8 @@ class UpstreamPool {
     const asio::execution_context* loop;
     std::vector<Idle> idle;
   };
-  static const asio::execution_context* loop_of(const asio::any_io_executor& executor) {
-    return &asio::query(executor, asio::execution::context);
+  static const asio::execution_context* loop_of(const LoopExecutor& loop) {
+    return &loop.context();
   }
   Shard& shard_for(const asio::execution_context* loop);  // with mutex_ held
 

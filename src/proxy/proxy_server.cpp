@@ -8,7 +8,7 @@ ProxyServer::ProxyServer(std::shared_ptr<net::UpstreamPool> pool, recording::Rec
                          ProxyOptions options)
     : pool_(std::move(pool)), recorder_(recorder), options_(options) {}
 
-net::awaitable<void> ProxyServer::serve(net::tcp::socket socket) {
+net::awaitable<void> ProxyServer::serve(net::LoopSocket socket) {
   ProxySession session(*this, std::move(socket));
   co_await session.run();
 }

@@ -33,7 +33,7 @@ class ProxyServer {
               ProxyOptions options);
 
   // For net::Listener.
-  net::awaitable<void> serve(net::tcp::socket socket);
+  net::awaitable<void> serve(net::LoopSocket socket);
 
   // Stop taking new requests: idle kept-alive connections close, busy ones close after their
   // current response.

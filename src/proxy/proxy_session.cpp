@@ -2,10 +2,7 @@
 
 #include "support/text.hpp"
 
-#include <sys/socket.h>
-
 #include <array>
-#include <cerrno>
 #include <charconv>
 
 #include "net/chunked_decoder.hpp"
@@ -63,38 +60,35 @@ void start_watchdog(const std::shared_ptr<SessionControl>& control) {
 
 // Waits until the client closes or resets its connection while an exchange is in flight, then
 // closes the backend connection so the backend stops generating for nobody. A plain handler,
-// not a coroutine: it is armed for every request and usually never fires.
+// not a coroutine: it is armed for every request and usually never fires. It peeks rather than
+// waits: Asio re-arms the descriptor in epoll (one epoll_ctl) for every async_wait, not for a
+// read, and a peek leaves a request the client sent early in the socket for the session.
 void watch_client(std::shared_ptr<SessionControl> control) {
   if (!control->watching || !control->client) return;
   auto* client = control->client;
-  client->async_wait(
-      net::tcp::socket::wait_read, [control = std::move(control)](const error_code& ec) mutable {
-        if (!control->watching) return;  // the exchange is over; the socket may be reused
-        if (ec == asio::error::operation_aborted) return;
-        if (!ec) {
-          char byte;
-          const ssize_t n =
-              ::recv(control->client->native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-          if (n > 0) return;  // the client sent its next request early: it is still there
-          if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-            watch_client(std::move(control));
-            return;
-          }
-        }
-        control->client_gone = true;
-        if (control->upstream) control->upstream->close();
-      });
+  auto* byte = &control->peeked;
+  client->async_receive(asio::buffer(byte, 1), net::tcp::socket::message_peek,
+                        [control = std::move(control)](const error_code& ec, std::size_t n) {
+                          if (!control->watching)
+                            return;  // the exchange is over; the socket may be reused
+                          if (ec == asio::error::operation_aborted) return;
+                          if (!ec && n > 0)
+                            return;  // the client sent its next request early: it is still there
+                          control->client_gone = true;  // end of stream, or reset
+                          if (control->upstream) control->upstream->close();
+                        });
 }
 
 }  // namespace
 
-ProxySession::ProxySession(ProxyServer& server, net::tcp::socket socket)
-    : server_(server), client_(std::move(socket)), control_(std::make_shared<SessionControl>()) {
+ProxySession::ProxySession(ProxyServer& server, net::LoopSocket socket)
+    : server_(server),
+      client_(std::move(socket)),
+      control_(std::make_shared<SessionControl>(client_.get_executor())) {
   error_code ec;
-  const auto remote = client_.socket().remote_endpoint(ec);
+  const auto remote = client_.remote_endpoint(ec);
   if (!ec) client_address_ = remote.address().to_string();
-  control_->executor = client_.get_executor();
-  control_->client = &client_.socket();
+  control_->client = &client_;
   control_->watchdog = std::make_unique<asio::steady_timer>(control_->executor);
 }
 
@@ -172,8 +166,8 @@ net::awaitable<void> ProxySession::run() {
   control_->watchdog->cancel();
   server_.untrack(control_);
   error_code ignored;
-  client_.socket().shutdown(net::tcp::socket::shutdown_send, ignored);
-  client_.socket().close(ignored);
+  client_.shutdown(net::tcp::socket::shutdown_send, ignored);
+  client_.close(ignored);
 }
 
 net::awaitable<void> ProxySession::answer_read_error(const error_code& ec) {
@@ -238,7 +232,7 @@ void ProxySession::stop_watching_client() {
   if (!control_->watching) return;
   control_->watching = false;
   error_code ignored;
-  client_.socket().cancel(ignored);
+  client_.cancel(ignored);
 }
 
 net::awaitable<bool> ProxySession::handle(ClientRequest& request, time::MonoTime t0) {

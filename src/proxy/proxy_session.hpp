@@ -18,12 +18,14 @@ namespace asio = net::asio;
 
 // What other coroutines and the server may see of a session; touched only on its loop.
 struct SessionControl {
-  asio::any_io_executor executor;  // the connection's loop (or strand)
-  net::tcp::socket* client = nullptr;
+  explicit SessionControl(net::LoopExecutor loop) : executor(loop) {}
+  net::LoopExecutor executor;  // the connection's loop
+  net::LoopSocket* client = nullptr;
   net::UpstreamConnection* upstream = nullptr;  // the backend connection in use, if any
   bool idle = true;                             // waiting for the next request
   bool watching = false;                        // a client-disconnect watcher is armed
   bool client_gone = false;                     // the client closed or reset the connection
+  char peeked = 0;                              // where the watcher peeks (watch_client)
   bool aborted = false;                         // the server aborted the exchange (shutdown)
 
   // Timeouts (ProxySession::arm): what the session waits for, until when, and the one timer
@@ -39,7 +41,7 @@ struct SessionControl {
 
 class ProxySession {
  public:
-  ProxySession(ProxyServer& server, net::tcp::socket socket);
+  ProxySession(ProxyServer& server, net::LoopSocket socket);
   net::awaitable<void> run();
 
  private:
@@ -78,7 +80,7 @@ class ProxySession {
   void stop_watching_client();
 
   ProxyServer& server_;
-  net::beast::tcp_stream client_;
+  net::LoopSocket client_;
   net::beast::flat_buffer buffer_;
   std::string client_address_;
   std::shared_ptr<SessionControl> control_;

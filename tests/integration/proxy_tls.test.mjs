@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import fsp from 'node:fs/promises';
 import https from 'node:https';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -102,6 +103,32 @@ describe('https backend', () => {
       assert.equal(row.error_type, 'backend_unreachable');
     } finally {
       await proxy.stop();
+    }
+  });
+
+  it('a backend that never answers the TLS handshake gives 504 within --connect-timeout-ms', async () => {
+    // Accepts the TCP connection, then says nothing: the proxy's connect deadline covers the
+    // handshake too.
+    const silent = net.createServer(() => {});
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    const proxy = await startProxy({
+      backendUrl: `https://localhost:${silent.address().port}`,
+      args: ['--connect-timeout-ms', '300'],
+    });
+    try {
+      const model = uniqueModel('tls-silent');
+      const started = Date.now();
+      const r = await postJson(`${proxy.url}/v1/chat/completions`, chatBody(model), { timeoutMs: 10000 });
+      const waited = Date.now() - started;
+      assert.equal(r.status, 504, r.text);
+      assert.equal(JSON.parse(r.text).error.code, 'backend_timeout');
+      assert.ok(waited >= 250 && waited < 5000, `answered after ${waited} ms`);
+      const row = await proxy.recordFor(model);
+      assert.equal(row.error_type, 'backend_timeout');
+    } finally {
+      await proxy.stop();
+      silent.close();
     }
   });
 
