@@ -83,13 +83,14 @@ void Recorder::run() {
       // O(1) under the lock: the proxy threads never wait while records are moved. The
       // vectors trade places, so each keeps the capacity it grew to and nothing is allocated.
       taken.swap(queue_);
-      // Back to normal priority once a backlog builds: a quarter of the queue, or four batches
-      // (~0.1 s at 40,000 requests/s), whichever is less, so that neither the CPU share nor
-      // the memory held by waiting records grows with the load.
-      if (options_.background_priority)
-        set_background(!stopping_ && taken.size() < std::min(options_.queue_capacity / 4,
-                                                             4 * options_.max_batch));
     }
+    // Back to normal priority once a backlog builds: a quarter of the queue, or four batches
+    // (~0.1 s at 40,000 requests/s), whichever is less, so that neither the CPU share nor the
+    // memory held by waiting records grows with the load. Outside the lock: a background
+    // thread preempted while holding it would stall every proxy thread that records.
+    if (options_.background_priority)
+      set_background(!stopping_flag_.load(std::memory_order_relaxed) &&
+                     taken.size() < std::min(options_.queue_capacity / 4, 4 * options_.max_batch));
     // Written in transactions of at most max_batch records.
     for (std::size_t i = 0; i < taken.size(); i += options_.max_batch) {
       const std::size_t n = std::min(taken.size() - i, options_.max_batch);
