@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "net/chunked_decoder.hpp"
+#include "net/http_read.hpp"
 #include "net/http_server.hpp"
 #include "proxy/forwarding_headers.hpp"
 #include "proxy/routes.hpp"
@@ -120,8 +121,7 @@ net::awaitable<void> ProxySession::run() {
     parser.body_limit(options.max_body_bytes);
     arm(SessionControl::Waiting::client,
         first ? options.client_read_timeout : options.client_idle_timeout);
-    auto [ec, n] = co_await http::async_read_header(client_, buffer_, parser, use_nothrow);
-    (void)n;
+    auto ec = co_await net::read_http(client_, buffer_, parser, false);
     if (ec) {
       co_await answer_read_error(ec);
       break;
@@ -142,7 +142,7 @@ net::awaitable<void> ProxySession::run() {
       if (const auto length = parser.content_length(); length && *length <= options.max_body_bytes)
         buffer_.reserve(buffer_.size() + static_cast<std::size_t>(*length));
       arm(SessionControl::Waiting::client, options.client_read_timeout);
-      std::tie(ec, n) = co_await http::async_read(client_, buffer_, parser, use_nothrow);
+      ec = co_await net::read_http(client_, buffer_, parser, true);
       if (ec) {
         co_await answer_read_error(ec);
         break;
@@ -414,9 +414,7 @@ net::awaitable<bool> ProxySession::relay(Stream& stream, net::UpstreamConnection
     parser->header_limit(64 << 10);
     if (head_request) parser->skip(true);
     arm(SessionControl::Waiting::backend, options.backend_timeout);
-    std::size_t n = 0;
-    std::tie(ec, n) =
-        co_await http::async_read_header(stream, connection.buffer, *parser, use_nothrow);
+    ec = co_await net::read_http(stream, connection.buffer, *parser, false);
     const unsigned status = parser->get().result_int();
     if (ec || status < 100 || status >= 200 || status == 101) break;
   }
