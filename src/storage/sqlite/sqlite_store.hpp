@@ -2,6 +2,7 @@
 // pool of read-only connections for the metrics API, in WAL mode so reads never wait on writes.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -69,7 +70,10 @@ class SqliteStore final : public Store {
 
   std::mutex write_mutex_;
   Database writer_;
-  Statement insert_stmt_;
+  Statement insert_stmt_;       // one row
+  Statement insert_rows_stmt_;  // kRowsPerInsert rows
+  static constexpr std::size_t kRowsPerInsert = 32;
+  std::array<std::string, kRowsPerInsert> row_timestamps_;  // bound until the step
   RollupWriter rollup_writer_;
   rollup::WriteBatch write_batch_;  // reused by every insert
 

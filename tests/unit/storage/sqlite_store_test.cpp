@@ -168,6 +168,33 @@ TEST(SqliteStore, RoundTripsEveryField) {
             "chat/completions");
 }
 
+TEST(SqliteStore, LargeBatchesRoundTripEveryRowInOrder) {
+  // Rows go in 32 per statement and the rest one by one: 70 rows are two multi-row statements
+  // and six single ones. Timestamps cross a day inside a statement (each row keeps its own
+  // text), and every row differs, so a row bound at the wrong offset shows.
+  TempDir dir;
+  auto store = open_store(dir.file("metrics.db"));
+  std::vector<llm::CompletionRecord> batch;
+  for (int i = 0; i < 70; ++i) {
+    llm::CompletionRecord r = i % 3 == 0 ? llm::CompletionRecord{} : full_record();
+    r.timestamp_ms = kBase - 20 * rollup::kHourMs + i * rollup::kHourMs / 2 + i;
+    r.model = "model-" + std::to_string(i);
+    r.success = i % 2 == 0;
+    if (i % 3 != 0) r.prompt_tokens = i;
+    batch.push_back(r);
+  }
+  store->insert(batch);
+
+  auto rows = list_all(*store);
+  ASSERT_EQ(rows.size(), batch.size());
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    SCOPED_TRACE("row " + std::to_string(i));
+    EXPECT_EQ(rows[i].id, static_cast<std::int64_t>(i + 1));  // in the batch's order
+    expect_same(rows[i].record, batch[i]);
+  }
+}
+
 TEST(SqliteStore, IntegerDeclaredTimingColumnsKeepSubMillisecondReals) {
   TempDir dir;
   auto store = open_store(dir.file("metrics.db"));
