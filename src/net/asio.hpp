@@ -18,6 +18,9 @@ using awaitable = boost::asio::awaitable<T>;
 // any_io_executor that tcp::socket carries (about 4% of the proxy's CPU per request, measured).
 using LoopExecutor = asio::io_context::executor_type;
 using LoopSocket = asio::basic_stream_socket<tcp, LoopExecutor>;
-// Completion token that returns an error_code instead of throwing.
-inline constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+// Completion token for co_await in an awaitable coroutine that returns an error_code instead of
+// throwing. Deferred, not use_awaitable: the coroutine awaits the operation itself, where
+// use_awaitable wraps each operation in a coroutine frame of its own (allocated, resumed and
+// destroyed per read or write).
+inline constexpr auto use_nothrow = asio::as_tuple(asio::deferred);
 }  // namespace lmp::net

@@ -62,8 +62,7 @@ UpstreamPool::Shard& UpstreamPool::shard_for(const asio::execution_context* loop
   return shards_.emplace_back(Shard{loop, {}});
 }
 
-awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::acquire(const LoopExecutor& executor,
-                                                                     error_code& ec) {
+std::unique_ptr<UpstreamConnection> UpstreamPool::take_idle(const LoopExecutor& executor) {
   const auto now = std::chrono::steady_clock::now();
   const auto* loop = loop_of(executor);
   for (;;) {
@@ -72,7 +71,7 @@ awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::acquire(const LoopE
     {
       std::lock_guard lock(mutex_);
       auto& idle = shard_for(loop).idle;
-      if (idle.empty()) break;
+      if (idle.empty()) return nullptr;
       // Most recently used first: it is the least likely to have been closed by the backend.
       Idle entry = std::move(idle.back());
       idle.pop_back();
@@ -91,10 +90,8 @@ awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::acquire(const LoopE
       continue;
     }
     candidate->reused = true;
-    ec = {};
-    co_return candidate;
+    return candidate;
   }
-  co_return co_await connect(executor, ec);
 }
 
 awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect(const LoopExecutor& executor,

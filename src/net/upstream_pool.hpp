@@ -3,7 +3,6 @@
 #pragma once
 
 #include <boost/asio/ssl.hpp>
-#include <boost/beast/ssl.hpp>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -17,7 +16,9 @@
 namespace lmp::net {
 
 using PlainStream = LoopSocket;
-using TlsStream = beast::ssl_stream<LoopSocket>;
+// Asio's TLS stream rather than Beast's wrapper: Beast's takes only completion tokens of the
+// older async_result form, not the deferred one the proxy awaits (net/asio.hpp).
+using TlsStream = asio::ssl::stream<LoopSocket>;
 
 struct UpstreamConnection {
   std::variant<PlainStream, TlsStream> stream;
@@ -57,11 +58,12 @@ class UpstreamPool {
   // Throws std::runtime_error (naming the file) if the CA file cannot be loaded.
   UpstreamPool(BackendTarget target, UpstreamOptions options);
 
-  // A pooled connection of this loop that still looks alive, or a new one made on the loop. On
-  // failure returns nullptr and sets ec (beast::error::timeout when connecting, TLS handshake
-  // included, took too long).
-  awaitable<std::unique_ptr<UpstreamConnection>> acquire(const LoopExecutor& loop, error_code& ec);
-  // Connects a new connection, bypassing the pool (used to retry after a stale one failed).
+  // A pooled connection of this loop that still looks alive, or nullptr. Not a coroutine: the
+  // common case (a connection is idle) costs no coroutine frame and no resumption.
+  std::unique_ptr<UpstreamConnection> take_idle(const LoopExecutor& loop);
+  // Connects a new connection on the loop (when none is idle, or to retry after a stale one
+  // failed). On failure returns nullptr and sets ec (beast::error::timeout when connecting, TLS
+  // handshake included, took too long).
   awaitable<std::unique_ptr<UpstreamConnection>> connect(const LoopExecutor& loop, error_code& ec);
 
   // Returns a connection whose last response was read completely and which may be kept.

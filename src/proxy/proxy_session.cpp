@@ -289,10 +289,8 @@ net::awaitable<bool> ProxySession::exchange(ClientRequest& request, ExchangeMete
     error_code ec;
     // A retry (after a pooled connection turned out dead) always uses a fresh connection.
     std::unique_ptr<net::UpstreamConnection> connection;
-    if (attempt == 0)
-      connection = co_await server_.pool().acquire(control_->executor, ec);
-    else
-      connection = co_await server_.pool().connect(control_->executor, ec);
+    if (attempt == 0) connection = server_.pool().take_idle(control_->executor);
+    if (!connection) connection = co_await server_.pool().connect(control_->executor, ec);
     if (control_->client_gone) {
       if (connection) connection->close();
       co_return false;
