@@ -1,5 +1,7 @@
 #include "proxy/proxy_server.hpp"
 
+#include "proxy/client_watch.hpp"
+
 #include "proxy/proxy_session.hpp"
 
 namespace lmp::proxy {
@@ -7,6 +9,16 @@ namespace lmp::proxy {
 ProxyServer::ProxyServer(std::shared_ptr<net::UpstreamPool> pool, recording::Recorder& recorder,
                          ProxyOptions options)
     : pool_(std::move(pool)), recorder_(recorder), options_(options) {}
+
+ProxyServer::~ProxyServer() = default;
+
+ClientWatch& ProxyServer::client_watch(const net::LoopExecutor& loop) {
+  std::lock_guard lock(watches_mutex_);
+  const auto* context = &loop.context();
+  for (auto& [owner, watch] : watches_)
+    if (owner == context) return *watch;
+  return *watches_.emplace_back(context, std::make_unique<ClientWatch>(loop)).second;
+}
 
 net::awaitable<void> ProxyServer::serve(net::LoopSocket socket) {
   ProxySession session(*this, std::move(socket));

@@ -8,6 +8,8 @@
 #include <memory>
 #include <mutex>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include "net/asio.hpp"
 #include "net/upstream_pool.hpp"
@@ -26,11 +28,13 @@ struct ProxyOptions {
 };
 
 struct SessionControl;
+class ClientWatch;
 
 class ProxyServer {
  public:
   ProxyServer(std::shared_ptr<net::UpstreamPool> pool, recording::Recorder& recorder,
               ProxyOptions options);
+  ~ProxyServer();
 
   // For net::Listener.
   net::awaitable<void> serve(net::LoopSocket socket);
@@ -50,6 +54,9 @@ class ProxyServer {
   recording::Recorder& recorder() { return recorder_; }
   const ProxyOptions& options() const { return options_; }
 
+  // The loop's ClientWatch (made at its first connection).
+  ClientWatch& client_watch(const net::LoopExecutor& loop);
+
   void track(const std::shared_ptr<SessionControl>& control);
   void untrack(const std::shared_ptr<SessionControl>& control);
 
@@ -62,6 +69,9 @@ class ProxyServer {
   std::atomic<std::size_t> peak_{0};
   std::mutex sessions_mutex_;
   std::unordered_set<std::shared_ptr<SessionControl>> sessions_;
+  std::mutex watches_mutex_;
+  std::vector<std::pair<const net::asio::execution_context*, std::unique_ptr<ClientWatch>>>
+      watches_;
 };
 
 }  // namespace lmp::proxy

@@ -59,32 +59,12 @@ void start_watchdog(const std::shared_ptr<SessionControl>& control) {
       });
 }
 
-// Waits until the client closes or resets its connection while an exchange is in flight, then
-// closes the backend connection so the backend stops generating for nobody. A plain handler,
-// not a coroutine: it is armed for every request and usually never fires. It peeks rather than
-// waits: Asio re-arms the descriptor in epoll (one epoll_ctl) for every async_wait, not for a
-// read, and a peek leaves a request the client sent early in the socket for the session.
-void watch_client(std::shared_ptr<SessionControl> control) {
-  if (!control->watching || !control->client) return;
-  auto* client = control->client;
-  auto* byte = &control->peeked;
-  client->async_receive(asio::buffer(byte, 1), net::tcp::socket::message_peek,
-                        [control = std::move(control)](const error_code& ec, std::size_t n) {
-                          if (!control->watching)
-                            return;  // the exchange is over; the socket may be reused
-                          if (ec == asio::error::operation_aborted) return;
-                          if (!ec && n > 0)
-                            return;  // the client sent its next request early: it is still there
-                          control->client_gone = true;  // end of stream, or reset
-                          if (control->upstream) control->upstream->close();
-                        });
-}
-
 }  // namespace
 
 ProxySession::ProxySession(ProxyServer& server, net::LoopSocket socket)
     : server_(server),
       client_(std::move(socket)),
+      watch_(server.client_watch(client_.get_executor())),
       control_(std::make_shared<SessionControl>(client_.get_executor())) {
   error_code ec;
   const auto remote = client_.remote_endpoint(ec);
@@ -161,6 +141,7 @@ net::awaitable<void> ProxySession::run() {
     }
     if (!keep_alive) break;
   }
+  stop_watching_client();
   control_->client = nullptr;
   disarm();
   control_->watchdog->cancel();
@@ -223,12 +204,13 @@ net::awaitable<bool> ProxySession::write_to_client(std::string_view head, std::s
 }
 
 void ProxySession::start_watching_client() {
-  control_->watching = true;
+  control_->watching = false;  // until the exchange has lasted a tick (proxy/client_watch.hpp)
   control_->client_gone = false;
-  watch_client(control_);
+  watch_.begin(control_);
 }
 
 void ProxySession::stop_watching_client() {
+  watch_.end(*control_);
   if (!control_->watching) return;
   control_->watching = false;
   error_code ignored;

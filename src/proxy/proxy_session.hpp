@@ -10,6 +10,7 @@
 
 #include "net/asio.hpp"
 #include "net/upstream_pool.hpp"
+#include "proxy/client_watch.hpp"
 #include "proxy/exchange_meter.hpp"
 #include "proxy/proxy_server.hpp"
 
@@ -24,9 +25,13 @@ struct SessionControl {
   net::UpstreamConnection* upstream = nullptr;  // the backend connection in use, if any
   bool idle = true;                             // waiting for the next request
   bool watching = false;                        // a client-disconnect watcher is armed
-  bool client_gone = false;                     // the client closed or reset the connection
-  char peeked = 0;                              // where the watcher peeks (watch_client)
-  bool aborted = false;                         // the server aborted the exchange (shutdown)
+  // Waiting in the loop's ClientWatch for the exchange to last long enough to be watched.
+  static constexpr std::size_t kNotWaiting = static_cast<std::size_t>(-1);
+  std::size_t watch_slot = kNotWaiting;  // index in ClientWatch's list
+  std::uint64_t watch_since = 0;         // the ClientWatch tick the exchange began in
+  bool client_gone = false;              // the client closed or reset the connection
+  char peeked = 0;                       // where the watcher peeks (watch_client)
+  bool aborted = false;                  // the server aborted the exchange (shutdown)
 
   // Timeouts (ProxySession::arm): what the session waits for, until when, and the one timer
   // that checks it.
@@ -81,6 +86,7 @@ class ProxySession {
 
   ProxyServer& server_;
   net::LoopSocket client_;
+  ClientWatch& watch_;  // this loop's
   net::beast::flat_buffer buffer_;
   std::string client_address_;
   std::shared_ptr<SessionControl> control_;

@@ -249,6 +249,38 @@ describe('backend errors and broken streams', () => {
     assert.ok(row.response_time_ms < 4000, `recorded when the client left (${row.response_time_ms} ms), not after the full 5 s stream`);
   });
 
+  it('client leaves before the backend answers → recorded as client_disconnected at once, not when the answer comes', async () => {
+    // The backend takes 3 s to its first byte; the client sends its request and closes. The
+    // proxy's watcher (armed once an exchange has lasted ~10 ms) sees the close, drops the
+    // backend connection and records the request.
+    const model = uniqueModel('client-gone-early');
+    const body = JSON.stringify(chatBody(model));
+    await new Promise((resolve) => {
+      const req = http.request({
+        host: '127.0.0.1',
+        port: proxy.proxyPort,
+        path: '/v1/chat/completions',
+        method: 'POST',
+        agent: false,
+        headers: {
+          'Content-Type': 'application/json',
+          'Content-Length': Buffer.byteLength(body),
+          'X-Mock-Ttft-Ms': '3000',
+        },
+      });
+      req.on('error', () => {});
+      req.on('finish', () => {
+        req.destroy();
+        resolve();
+      });
+      req.end(body);
+    });
+    const row = await proxy.recordFor(model, 5000);
+    assert.equal(row.success, 0);
+    assert.equal(row.error_type, 'client_disconnected');
+    assert.ok(row.response_time_ms < 1500, `recorded when the client left (${row.response_time_ms} ms), not when the backend answered (3 s)`);
+  });
+
   it('still serves after all of that, with one record per recorded request', async () => {
     const model = uniqueModel('final');
     const r = await postJson(`${proxy.url}/v1/chat/completions`, chatBody(model, { stream: true }));
