@@ -29,6 +29,19 @@ function assertOpenAIError(r) {
   return j;
 }
 
+// A POST of `body` to the proxy's chat endpoint on a connection of its own (no agent), for the
+// tests that close the connection themselves.
+function chatRequest(port, body, headers) {
+  return http.request({
+    host: '127.0.0.1',
+    port,
+    path: '/v1/chat/completions',
+    method: 'POST',
+    agent: false,
+    headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...headers },
+  });
+}
+
 describe('backend unreachable', () => {
   let proxy;
   before(async () => {
@@ -202,32 +215,21 @@ describe('backend errors and broken streams', () => {
     const model = uniqueModel('client-gone');
     const body = JSON.stringify(chatBody(model, { stream: true }));
     await new Promise((resolve, reject) => {
-      const req = http.request(
-        {
-          host: '127.0.0.1',
-          port: proxy.proxyPort,
-          path: '/v1/chat/completions',
-          method: 'POST',
-          agent: false,
-          headers: {
-            'Content-Type': 'application/json',
-            'Content-Length': Buffer.byteLength(body),
-            'X-Mock-Completion-Tokens': '50',
-            'X-Mock-Token-Interval-Ms': '100',
-          },
-        },
-        (res) => {
-          let seen = '';
-          res.on('data', (d) => {
-            seen += d.toString();
-            if (hasContent(seen)) {
-              req.destroy();
-              resolve();
-            }
-          });
-          res.on('error', () => {});
-        },
-      );
+      const req = chatRequest(proxy.proxyPort, body, {
+        'X-Mock-Completion-Tokens': '50',
+        'X-Mock-Token-Interval-Ms': '100',
+      });
+      req.on('response', (res) => {
+        let seen = '';
+        res.on('data', (d) => {
+          seen += d.toString();
+          if (hasContent(seen)) {
+            req.destroy();
+            resolve();
+          }
+        });
+        res.on('error', () => {});
+      });
       const timer = setTimeout(() => {
         req.destroy();
         reject(new Error('no content event within 8 s'));
@@ -256,18 +258,7 @@ describe('backend errors and broken streams', () => {
     const model = uniqueModel('client-gone-early');
     const body = JSON.stringify(chatBody(model));
     await new Promise((resolve) => {
-      const req = http.request({
-        host: '127.0.0.1',
-        port: proxy.proxyPort,
-        path: '/v1/chat/completions',
-        method: 'POST',
-        agent: false,
-        headers: {
-          'Content-Type': 'application/json',
-          'Content-Length': Buffer.byteLength(body),
-          'X-Mock-Ttft-Ms': '3000',
-        },
-      });
+      const req = chatRequest(proxy.proxyPort, body, { 'X-Mock-Ttft-Ms': '3000' });
       req.on('error', () => {});
       req.on('finish', () => {
         req.destroy();
