@@ -135,24 +135,23 @@ awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect(const LoopE
     error_code ignored;
     socket.cancel(ignored);
   });
-  // However this frame is left (an exception included), the handler must not touch the socket.
+  // However this frame is left (an exception included), the handler must not touch the socket
+  // after; the timer itself is cancelled by its destructor.
   struct Disarm {
     Deadline& d;
     ~Disarm() { d.connecting = false; }
   } disarm{*deadline};
-  const auto finish = [&](error_code result) {
-    deadline->connecting = false;
-    timer.cancel();
-    return deadline->expired ? error_code(beast::error::timeout) : result;
+  // An operation the expired timer cancelled reads as a timeout.
+  const auto failure = [&](error_code e) {
+    return deadline->expired ? error_code(beast::error::timeout) : e;
   };
   auto [cec, endpoint] = co_await asio::async_connect(socket, endpoints, use_nothrow);
   (void)endpoint;
-  if (cec) cec = finish(cec);
   if (cec) {
     // The address may have changed: resolve again next time.
     std::lock_guard lock(resolve_mutex_);
     endpoints_ = {};
-    ec = cec;
+    ec = failure(cec);
     co_return nullptr;
   }
   error_code ignored;
@@ -166,11 +165,10 @@ awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect(const LoopE
     tls->set_verify_callback(asio::ssl::host_name_verification(target_.host));
     auto [hec] = co_await tls->async_handshake(asio::ssl::stream_base::client, use_nothrow);
     if (hec) {
-      ec = finish(hec);
+      ec = failure(hec);
       co_return nullptr;
     }
   }
-  finish({});  // connected in time: an expiry that raced with it cancelled nothing pending
   ec = {};
   co_return connection;
 }

@@ -390,25 +390,20 @@ void SqliteStore::insert(std::span<const llm::CompletionRecord> records) {
     // Rows go in kRowsPerInsert at a time: one statement execution (cursors opened, the VM
     // started and halted) per 32 rows instead of per row; the rest one by one. Every parameter
     // is bound again for the next execution: no need to clear the bindings.
-    std::size_t next = 0;
-    for (; records.size() - next >= kRowsPerInsert; next += kRowsPerInsert) {
-      for (std::size_t row = 0; row < kRowsPerInsert; ++row) {
-        const auto& r = records[next + row];
-        row_timestamps_[row] = format(r.timestamp_ms);
-        bind_record(insert_rows_stmt_, static_cast<int>(row) * kRecordColumnCount, r,
+    const auto insert_rows = [&](Statement& st, std::span<const llm::CompletionRecord> rows) {
+      for (std::size_t row = 0; row < rows.size(); ++row) {
+        row_timestamps_[row] = format(rows[row].timestamp_ms);
+        bind_record(st, static_cast<int>(row) * kRecordColumnCount, rows[row],
                     row_timestamps_[row]);
-        minutes.add(sample_from_record(r));
+        minutes.add(sample_from_record(rows[row]));
       }
-      insert_rows_stmt_.step();
-      sqlite3_reset(insert_rows_stmt_.get());
-    }
-    for (; next < records.size(); ++next) {
-      const auto& r = records[next];
-      bind_record(insert_stmt_, 0, r, format(r.timestamp_ms));
-      insert_stmt_.step();
-      sqlite3_reset(insert_stmt_.get());
-      minutes.add(sample_from_record(r));
-    }
+      st.step();
+      sqlite3_reset(st.get());
+    };
+    std::size_t next = 0;
+    for (; records.size() - next >= kRowsPerInsert; next += kRowsPerInsert)
+      insert_rows(insert_rows_stmt_, records.subspan(next, kRowsPerInsert));
+    for (; next < records.size(); ++next) insert_rows(insert_stmt_, records.subspan(next, 1));
     rollup_writer_.write(minutes);
     writer_.exec("COMMIT");
   } catch (const SqliteFailure& f) {
