@@ -1,45 +1,91 @@
-// Reading an HTTP message head (or a whole message) into a Beast parser, as a plain loop of
-// reads in the calling coroutine.
+// Reading HTTP/1 messages on the proxy's path: a head (net/http_head.hpp parses it), a body of a
+// known length, a chunked body. Plain loops of reads in the calling coroutine, with Beast's
+// error codes: end_of_stream when the peer closed before sending a byte of the message,
+// partial_message when it closed in the middle, header_limit and body_limit.
 #pragma once
 
 #include <boost/beast/core/read_size.hpp>
 
+#include <string>
+#include <string_view>
+
 #include "net/asio.hpp"
+#include "net/chunked_decoder.hpp"
+#include "net/http_head.hpp"
 
 namespace lmp::net {
 
-// What http::async_read_header (whole = false) and http::async_read (whole = true) do, with
-// the same errors (end_of_stream when the peer closed before sending anything, partial_message
-// when it closed mid-message, the parser's limits), but without their three layers of composed
-// operations: those cost a handler allocation and executor bookkeeping per read, and a post
-// through the scheduler whenever the bytes were already buffered (the backend's head usually
-// is, as its first read is made before this is called).
-template <class Stream, bool isRequest>
-awaitable<error_code> read_http(Stream& stream, beast::flat_buffer& buffer,
-                                http::basic_parser<isRequest>& parser, bool whole) {
-  if (whole) parser.eager(true);
-  const auto done = [&] { return whole ? parser.is_done() : parser.is_header_done(); };
-  while (!done()) {
-    if (buffer.size() > 0) {
-      error_code ec;
-      const std::size_t used = parser.put(buffer.data(), ec);
-      buffer.consume(used);
-      if (ec && ec != http::error::need_more) co_return ec;
-      if (!ec && used > 0) continue;
+inline std::string_view readable(const beast::flat_buffer& buffer) {
+  return {static_cast<const char*>(buffer.data().data()), buffer.size()};
+}
+
+// Reads until `buffer` starts with a whole head of at most `limit` bytes, and sets `head_size`
+// to its length. Empty lines before it are dropped when `skip_empty_lines` (requests).
+template <class Stream>
+awaitable<error_code> read_head(Stream& stream, beast::flat_buffer& buffer, std::size_t limit,
+                                bool skip_empty_lines, std::size_t& head_size) {
+  std::size_t searched = 0;
+  for (;;) {
+    if (skip_empty_lines) {
+      if (const std::size_t empty = leading_empty_lines(readable(buffer)); empty > 0) {
+        buffer.consume(empty);
+        searched = 0;
+      }
     }
+    const std::string_view data = readable(buffer);
+    head_size = find_head_end(data, searched);
+    if (head_size > 0) co_return head_size > limit ? http::error::header_limit : error_code{};
+    if (data.size() >= limit) co_return http::error::header_limit;
+    searched = data.size();
+    const std::size_t size = beast::read_size(buffer, 65536);
+    if (size == 0) co_return http::error::header_limit;
+    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(size), use_nothrow);
+    buffer.commit(n);
+    if (ec == asio::error::eof)
+      co_return buffer.size() == 0 ? http::error::end_of_stream : http::error::partial_message;
+    if (ec) co_return ec;
+  }
+}
+
+// Reads until `buffer` holds at least `size` bytes, in reads as large as what is missing.
+template <class Stream>
+awaitable<error_code> read_at_least(Stream& stream, beast::flat_buffer& buffer, std::size_t size) {
+  if (buffer.size() < size) buffer.reserve(size);
+  while (buffer.size() < size) {
+    auto [ec, n] =
+        co_await stream.async_read_some(buffer.prepare(size - buffer.size()), use_nothrow);
+    buffer.commit(n);
+    if (ec == asio::error::eof) co_return http::error::partial_message;
+    if (ec) co_return ec;
+  }
+  co_return error_code{};
+}
+
+// Reads a chunked body from `buffer` and then `stream`, appending its payload to `body`
+// (at most `limit` bytes of it) and consuming its bytes, trailers included, from `buffer`.
+template <class Stream>
+awaitable<error_code> read_chunked_body(Stream& stream, beast::flat_buffer& buffer,
+                                        std::size_t limit, std::string& body) {
+  ChunkedDecoder decoder;
+  bool over_limit = false;
+  for (;;) {
+    const std::size_t used = decoder.feed(readable(buffer), [&](std::string_view payload) {
+      if (body.size() + payload.size() > limit)
+        over_limit = true;
+      else if (!over_limit)
+        body.append(payload);
+    });
+    buffer.consume(used);
+    if (over_limit) co_return http::error::body_limit;
+    if (decoder.failed()) co_return http::error::bad_chunk;
+    if (decoder.done()) co_return error_code{};
     const std::size_t size = beast::read_size(buffer, 65536);
     if (size == 0) co_return http::error::buffer_overflow;
     auto [ec, n] = co_await stream.async_read_some(buffer.prepare(size), use_nothrow);
     buffer.commit(n);
-    if (ec == asio::error::eof) {
-      if (!parser.got_some()) co_return http::error::end_of_stream;
-      error_code eof_ec;
-      parser.put_eof(eof_ec);  // completes a body that ends with the connection, else partial
-      co_return eof_ec;
-    }
+    if (ec == asio::error::eof) co_return http::error::partial_message;
     if (ec) co_return ec;
   }
-  co_return error_code{};
 }
 
 }  // namespace lmp::net

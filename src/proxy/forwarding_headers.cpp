@@ -14,39 +14,46 @@ namespace lmp::proxy {
 namespace {
 
 namespace http = net::http;
-using http::field;
 
-bool is_hop_by_hop(field f, std::string_view name) {
-  switch (f) {
-    case field::connection:
-    case field::keep_alive:
-    case field::proxy_authenticate:
-    case field::proxy_authorization:
-    case field::proxy_connection:
-    case field::te:
-    case field::trailer:
-    case field::transfer_encoding:
-    case field::upgrade:
-    case field::content_length:  // the writer sets the framing of what it sends
-    case field::expect:          // answered by the proxy itself
-      return true;
-    default:
+// Hop-by-hop fields (RFC 9110 7.6.1), the framing ones the writers set, and Expect, which the
+// proxy answers itself. By length first: most fields are none of these.
+bool is_hop_by_hop(std::string_view name) {
+  switch (name.size()) {
+    case 2:
+      return text::iequals(name, "te");
+    case 6:
+      return text::iequals(name, "expect");
+    case 7:
+      return text::iequals(name, "trailer") || text::iequals(name, "upgrade");
+    case 10:
+      return text::iequals(name, "connection") || text::iequals(name, "keep-alive");
+    case 14:
+      return text::iequals(name, "content-length");
+    case 16:
       return text::iequals(name, "proxy-connection");
+    case 17:
+      return text::iequals(name, "transfer-encoding");
+    case 18:
+      return text::iequals(name, "proxy-authenticate");
+    case 19:
+      return text::iequals(name, "proxy-authorization");
+    default:
+      return false;
   }
 }
 
-// Calls fn(name, value) for each end-to-end field of `from`, in order.
+// Calls fn(name, value) for each end-to-end field of `fields`, in order.
 template <class Fn>
-void each_end_to_end_field(const net::http::fields& from, Fn&& fn) {
+void each_end_to_end_field(std::span<const net::HeadField> fields, Fn&& fn) {
   // Fields named by Connection are hop-by-hop too (RFC 9110 7.6.1). Almost every message has
   // none or one or two: they go in a small array, and only past 16 into a vector, so that the
   // common case allocates nothing.
   std::array<std::string_view, 16> named;
   std::size_t named_count = 0;
   std::vector<std::string_view> more_named;
-  for (auto it = from.find(field::connection); it != from.end() && it->name() == field::connection;
-       ++it) {
-    std::string_view v = it->value();
+  for (const auto& f : fields) {
+    if (f.name.size() != 10 || !text::iequals(f.name, "connection")) continue;
+    std::string_view v = f.value;
     while (!v.empty()) {
       const auto comma = v.find(',');
       const auto token = text::trim(v.substr(0, comma));
@@ -62,10 +69,9 @@ void each_end_to_end_field(const net::http::fields& from, Fn&& fn) {
     return std::any_of(named.begin(), named.begin() + named_count, same) ||
            std::any_of(more_named.begin(), more_named.end(), same);
   };
-  for (const auto& f : from) {
-    const std::string_view name = f.name_string();
-    if (is_hop_by_hop(f.name(), name) || is_named(name)) continue;
-    fn(name, std::string_view(f.value()));
+  for (const auto& f : fields) {
+    if (is_hop_by_hop(f.name) || (named_count > 0 && is_named(f.name))) continue;
+    fn(f.name, f.value);
   }
 }
 
@@ -78,21 +84,16 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
 
 }  // namespace
 
-void copy_end_to_end_fields(const net::http::fields& from, net::http::fields& to) {
-  each_end_to_end_field(
-      from, [&](std::string_view name, std::string_view value) { to.insert(name, value); });
-}
-
-void write_upstream_request_head(const net::http::request_header<>& client_request,
+void write_upstream_request_head(const net::RequestHead& client_request,
                                  const net::BackendTarget& backend, std::string_view client_address,
                                  std::size_t body_size, std::string& out) {
   out.clear();
-  out.append(client_request.method_string());
+  out.append(client_request.method);
   out.push_back(' ');
   out.append(backend.base_path);
-  out.append(client_request.target());
+  out.append(client_request.target);
   out.append(" HTTP/1.1\r\n");
-  each_end_to_end_field(client_request, [&](std::string_view name, std::string_view value) {
+  each_end_to_end_field(client_request.fields, [&](std::string_view name, std::string_view value) {
     // Host and X-Forwarded-For are written below.
     if (text::iequals(name, "host") || text::iequals(name, "x-forwarded-for")) return;
     append_field(out, name, value);
@@ -100,15 +101,15 @@ void write_upstream_request_head(const net::http::request_header<>& client_reque
   append_field(out, "Host", backend.host_header());
   // Every X-Forwarded-For line the client sent, joined, then this hop.
   out.append("X-Forwarded-For: ");
-  for (auto [it, end] = client_request.equal_range("X-Forwarded-For"); it != end; ++it) {
-    out.append(it->value());
+  for (const auto& f : client_request.fields) {
+    if (f.name.size() != 15 || !text::iequals(f.name, "x-forwarded-for")) continue;
+    out.append(f.value);
     out.append(", ");
   }
   out.append(client_address);
   out.append("\r\n");
-  const auto method = client_request.method();
-  if (body_size > 0 || method == http::verb::post || method == http::verb::put ||
-      method == http::verb::options) {
+  const auto method = client_request.method;
+  if (body_size > 0 || method == "POST" || method == "PUT" || method == "OPTIONS") {
     std::array<char, 24> digits;
     const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), body_size).ptr;
     append_field(out, "Content-Length", std::string_view(digits.data(), end - digits.data()));
@@ -117,8 +118,9 @@ void write_upstream_request_head(const net::http::request_header<>& client_reque
 }
 
 void write_response_head(unsigned status, std::string_view reason, unsigned version,
-                         const net::http::fields& backend_fields, std::string_view content_length,
-                         bool chunked, bool keep_alive, std::string& out) {
+                         std::span<const net::HeadField> backend_fields,
+                         std::string_view content_length, bool chunked, bool keep_alive,
+                         std::string& out) {
   out.clear();
   out.append(version >= 11 ? "HTTP/1.1 " : "HTTP/1.0 ");
   std::array<char, 8> digits;
@@ -142,13 +144,13 @@ void write_response_head(unsigned status, std::string_view reason, unsigned vers
   out.append("\r\n");
 }
 
-std::string_view api_key_of(const net::http::request_header<>& request) {
-  if (auto it = request.find(field::authorization); it != request.end()) {
-    std::string_view v = text::trim(it->value());
+std::string_view api_key_of(const net::MessageHead& request) {
+  if (auto authorization = request.find("authorization")) {
+    std::string_view v = text::trim(*authorization);
     if (v.size() > 7 && text::iequals(v.substr(0, 7), "bearer ")) return text::trim(v.substr(7));
     return v;
   }
-  if (auto it = request.find("api-key"); it != request.end()) return text::trim(it->value());
+  if (auto key = request.find("api-key")) return text::trim(*key);
   return {};
 }
 

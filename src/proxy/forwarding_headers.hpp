@@ -2,17 +2,18 @@
 // 7.6.1), and the request gains X-Forwarded-For.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 
-#include "net/asio.hpp"
 #include "net/backend_target.hpp"
+#include "net/http_head.hpp"
 
 namespace lmp::proxy {
 
-// Copies the end-to-end fields of `from` into `to`, leaving out hop-by-hop ones, those named
-// in Connection, and framing fields (Content-Length, Transfer-Encoding) the writer sets.
-void copy_end_to_end_fields(const net::http::fields& from, net::http::fields& to);
+// Both writers copy only end-to-end fields: hop-by-hop ones (RFC 9110 7.6.1), those named in
+// Connection, Expect (answered by the proxy) and the framing fields (Content-Length,
+// Transfer-Encoding), which the writers set, stay behind.
 
 // Writes the backend request's head, as bytes, to `out` (replacing its contents): the target
 // under the base path, HTTP/1.1, the client's end-to-end fields, Host of the backend,
@@ -20,7 +21,7 @@ void copy_end_to_end_fields(const net::http::fields& from, net::http::fields& to
 // empty or the method is POST, PUT or OPTIONS. Serialised by hand rather than through a
 // Beast message: it is on every request's path, and this costs no allocation once `out` has
 // grown.
-void write_upstream_request_head(const net::http::request_header<>& client_request,
+void write_upstream_request_head(const net::RequestHead& client_request,
                                  const net::BackendTarget& backend, std::string_view client_address,
                                  std::size_t body_size, std::string& out);
 
@@ -29,11 +30,12 @@ void write_upstream_request_head(const net::http::request_header<>& client_reque
 // Content-Length: `content_length` unless empty, Transfer-Encoding: chunked if `chunked`, and
 // the Connection field that says whether the connection stays open for this version.
 void write_response_head(unsigned status, std::string_view reason, unsigned version,
-                         const net::http::fields& backend_fields, std::string_view content_length,
-                         bool chunked, bool keep_alive, std::string& out);
+                         std::span<const net::HeadField> backend_fields,
+                         std::string_view content_length, bool chunked, bool keep_alive,
+                         std::string& out);
 
 // The API key a request carries (Authorization: Bearer, or api-key), or empty.
-std::string_view api_key_of(const net::http::request_header<>& request);
+std::string_view api_key_of(const net::MessageHead& request);
 
 // "sha256:" and the first 16 hex digits of SHA-256 of the key: enough to tell keys apart,
 // useless for recovering them. Empty for an empty key.

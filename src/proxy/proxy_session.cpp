@@ -96,49 +96,26 @@ net::awaitable<void> ProxySession::run() {
     control_->idle = true;
     // A buffer grown for a large body is not kept by an idle connection (thousands of them).
     if (buffer_.size() == 0 && buffer_.capacity() > kKeptBufferBytes) buffer_.shrink_to_fit();
-    http::request_parser<http::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
-    parser.body_limit(options.max_body_bytes);
     arm(SessionControl::Waiting::client,
         first ? options.client_read_timeout : options.client_idle_timeout);
-    auto ec = co_await net::read_http(client_, buffer_, parser, false);
+    auto ec = co_await read_request();
     if (ec) {
       co_await answer_read_error(ec);
       break;
     }
-    control_->idle = false;
-    auto& header = parser.get();
-    if (!parser.is_done()) {
-      // curl and others wait for this before sending a body over 1 KiB.
-      if (auto it = header.find(http::field::expect);
-          it != header.end() && text::iequals(it->value(), "100-continue")) {
-        http::response<http::empty_body> cont{http::status::continue_, 11};
-        auto [cec, cn] = co_await http::async_write(client_, cont, use_nothrow);
-        (void)cn;
-        if (cec) break;
-      }
-      // Room for the whole body: Beast then reads it in a few large reads instead of ~490-byte
-      // ones (67 recvmsg for a 32 KB body before this).
-      if (const auto length = parser.content_length(); length && *length <= options.max_body_bytes)
-        buffer_.reserve(buffer_.size() + static_cast<std::size_t>(*length));
-      arm(SessionControl::Waiting::client, options.client_read_timeout);
-      ec = co_await net::read_http(client_, buffer_, parser, true);
-      if (ec) {
-        co_await answer_read_error(ec);
-        break;
-      }
-    }
     disarm();
     const auto t0 = time::MonoClock::now();
-    ClientRequest request = parser.release();
     bool keep_alive = false;
     try {
-      keep_alive = co_await handle(request, t0);
+      keep_alive = co_await handle(request_, t0);
     } catch (const std::exception& e) {
       // A fault in our code must not take the process down; this connection ends.
       log::error("proxy session failed: {}", e.what());
       keep_alive = false;
     }
+    // A body read in place is consumed only now: it was a view into the buffer.
+    buffer_.consume(body_in_buffer_);
+    body_in_buffer_ = 0;
     if (!keep_alive) break;
   }
   stop_watching_client();
@@ -149,6 +126,49 @@ net::awaitable<void> ProxySession::run() {
   error_code ignored;
   client_.shutdown(net::tcp::socket::shutdown_send, ignored);
   client_.close(ignored);
+}
+
+net::awaitable<error_code> ProxySession::read_request() {
+  const auto& options = server_.options();
+  std::size_t head_size = 0;
+  auto ec = co_await net::read_head(client_, buffer_, options.max_header_bytes, true, head_size);
+  if (ec) co_return ec;
+  control_->idle = false;
+  // The head is copied out of the buffer, whose bytes move when it grows for the body; its
+  // views then stay valid for the whole exchange.
+  request_head_bytes_.assign(net::readable(buffer_).substr(0, head_size));
+  buffer_.consume(head_size);
+  auto& head = request_.head;
+  ec = net::parse_request_head(request_head_bytes_, head);
+  if (ec) co_return ec;
+  request_.body = {};
+  const auto length = head.content_length.value_or(0);
+  if (length > options.max_body_bytes) co_return http::error::body_limit;
+  if (!head.chunked && length == 0) co_return error_code{};
+
+  // A body that has not arrived whole yet. curl and others wait for 100 Continue before sending
+  // one over 1 KiB.
+  if (head.expect_continue && (head.chunked || buffer_.size() < length)) {
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    auto [cec, cn] = co_await asio::async_write(client_, asio::buffer(kContinue), use_nothrow);
+    (void)cn;
+    if (cec) co_return cec;
+  }
+  arm(SessionControl::Waiting::client, options.client_read_timeout);
+  if (head.chunked) {
+    if (chunked_body_.capacity() > kKeptBufferBytes) chunked_body_ = std::string();
+    chunked_body_.clear();
+    ec = co_await net::read_chunked_body(client_, buffer_, options.max_body_bytes, chunked_body_);
+    request_.body = chunked_body_;
+    co_return ec;
+  }
+  // Read whole into the buffer (room made for all of it: a few large reads instead of
+  // ~490-byte ones) and used in place; consumed after the exchange.
+  ec = co_await net::read_at_least(client_, buffer_, static_cast<std::size_t>(length));
+  if (ec) co_return ec;
+  body_in_buffer_ = static_cast<std::size_t>(length);
+  request_.body = net::readable(buffer_).substr(0, body_in_buffer_);
+  co_return error_code{};
 }
 
 net::awaitable<void> ProxySession::answer_read_error(const error_code& ec) {
@@ -217,8 +237,8 @@ void ProxySession::stop_watching_client() {
   client_.cancel(ignored);
 }
 
-net::awaitable<bool> ProxySession::handle(ClientRequest& request, time::MonoTime t0) {
-  const auto endpoint = recorded_endpoint(request.method_string(), request.target());
+net::awaitable<bool> ProxySession::handle(const ClientRequest& request, time::MonoTime t0) {
+  const auto endpoint = recorded_endpoint(request.head.method, request.head.target);
   if (!endpoint) {
     ExchangeOutcome outcome;
     co_return co_await exchange(request, nullptr, outcome);
@@ -226,12 +246,12 @@ net::awaitable<bool> ProxySession::handle(ClientRequest& request, time::MonoTime
 
   std::optional<ExchangeMeter> meter;
   try {
-    meter.emplace(*endpoint, request.body(), t0, time::now_unix_ms());
+    meter.emplace(*endpoint, request.body, t0, time::now_unix_ms());
     auto& r = meter->record();
     r.backend = server_.pool().target().display;
     r.client_address = client_address_;
-    if (auto it = request.find(http::field::origin); it != request.end()) r.origin = it->value();
-    r.api_key_fingerprint = api_key_fingerprint(api_key_of(request));
+    if (auto origin = request.head.find("origin")) r.origin = *origin;
+    r.api_key_fingerprint = api_key_fingerprint(api_key_of(request.head));
   } catch (const std::exception& e) {
     // Measuring must never fail the request: forward it unmeasured.
     log::error("could not measure a request: {}", e.what());
@@ -259,13 +279,13 @@ net::awaitable<bool> ProxySession::handle(ClientRequest& request, time::MonoTime
   co_return keep_alive && !control_->client_gone;
 }
 
-net::awaitable<bool> ProxySession::exchange(ClientRequest& request, ExchangeMeter* meter,
+net::awaitable<bool> ProxySession::exchange(const ClientRequest& request, ExchangeMeter* meter,
                                             ExchangeOutcome& outcome) {
-  const unsigned version = request.version();
-  const bool client_keep_alive = request.keep_alive();
+  const unsigned version = request.head.version;
+  const bool client_keep_alive = request.head.keep_alive;
 
-  write_upstream_request_head(request, server_.pool().target(), client_address_,
-                              request.body().size(), upstream_head_);
+  write_upstream_request_head(request.head, server_.pool().target(), client_address_,
+                              request.body.size(), upstream_head_);
 
   for (int attempt = 0;; ++attempt) {
     error_code ec;
@@ -324,14 +344,14 @@ net::awaitable<bool> ProxySession::send_and_relay(Stream& stream, net::UpstreamC
                                                   int attempt, bool& retry,
                                                   bool& upstream_reusable) {
   const auto& options = server_.options();
-  const unsigned version = request.version();
-  const bool client_keep_alive = request.keep_alive();
+  const unsigned version = request.head.version;
+  const bool client_keep_alive = request.head.keep_alive;
   auto* connection = &conn;
 
   arm(SessionControl::Waiting::backend, options.backend_timeout);
   // Head and body in one write (one syscall for a small request).
   const std::array<asio::const_buffer, 2> request_bytes{asio::buffer(upstream_head_),
-                                                        asio::buffer(request.body())};
+                                                        asio::buffer(request.body)};
   auto [wec, wn] = co_await asio::async_write(stream, request_bytes, use_nothrow);
   (void)wn;
   if (wec) {
@@ -382,21 +402,21 @@ net::awaitable<bool> ProxySession::relay(Stream& stream, net::UpstreamConnection
                                          const ClientRequest& request, ExchangeMeter* meter,
                                          ExchangeOutcome& outcome, bool& upstream_reusable) {
   const auto& options = server_.options();
-  const unsigned version = request.version();
-  const bool head_request = request.method() == http::verb::head;
+  const unsigned version = request.head.version;
+  const bool head_request = request.head.method == "HEAD";
 
-  // Beast parses the response head only; the body is relayed as raw bytes below. A fresh
-  // parser per head lets an interim response (103 Early Hints) be skipped.
-  std::optional<http::response_parser<http::empty_body>> parser;
+  // The response head, read and parsed in place: its views into the connection's buffer are
+  // used before the next read into it. An interim response (103 Early Hints) is skipped.
+  auto& upstream = response_;
+  auto& buffer = connection.buffer;
+  std::size_t head_size = 0;
   error_code ec;
   for (;;) {
-    parser.emplace();
-    parser->header_limit(64 << 10);
-    if (head_request) parser->skip(true);
     arm(SessionControl::Waiting::backend, options.backend_timeout);
-    ec = co_await net::read_http(stream, connection.buffer, *parser, false);
-    const unsigned status = parser->get().result_int();
-    if (ec || status < 100 || status >= 200 || status == 101) break;
+    ec = co_await net::read_head(stream, buffer, kMaxResponseHeadBytes, false, head_size);
+    if (!ec) ec = net::parse_response_head(net::readable(buffer).substr(0, head_size), upstream);
+    if (ec || upstream.status >= 200 || upstream.status == 101) break;
+    buffer.consume(head_size);
   }
   if (ec) {
     if (control_->client_gone) co_return false;
@@ -405,31 +425,32 @@ net::awaitable<bool> ProxySession::relay(Stream& stream, net::UpstreamConnection
     outcome.error_message = timeout ? "the backend did not send a response header in time"
                                     : "the backend sent an invalid HTTP response: " + ec.message();
     co_return co_await answer_error(
-        version, request.keep_alive(),
+        version, request.head.keep_alive,
         timeout ? http::status::gateway_timeout : http::status::bad_gateway,
         timeout ? "the backend did not answer in time"
                 : "the backend's response was not valid HTTP",
         "proxy_error", timeout ? "backend_timeout" : "invalid_response", outcome);
   }
 
-  const auto& upstream = parser->get();
-  const unsigned status = upstream.result_int();
+  const unsigned status = upstream.status;
   enum class Framing { none, length, chunked, until_close };
   Framing framing = Framing::until_close;
   std::uint64_t remaining = 0;
-  if (head_request || status == 204 || status == 304 || parser->is_done()) {
+  if (head_request || status < 200 || status == 204 || status == 304) {
     framing = Framing::none;
-  } else if (parser->chunked()) {
+  } else if (upstream.chunked) {
     framing = Framing::chunked;
-  } else if (parser->content_length()) {
-    remaining = *parser->content_length();
+  } else if (upstream.other_coding) {
+    framing = Framing::until_close;  // RFC 9112 6.3: a coding we cannot delimit ends at close
+  } else if (upstream.content_length) {
+    remaining = *upstream.content_length;
     framing = remaining == 0 ? Framing::none : Framing::length;
   }
 
   // The client gets the backend's framing where it can: the same length, or the same chunks
   // byte for byte. Only an HTTP/1.0 client of a chunked backend, or a backend that ends its
   // body by closing, gets a body that ends when the connection closes.
-  bool keep_client = request.keep_alive() && !server_.stopping();
+  bool keep_client = request.head.keep_alive && !server_.stopping();
   bool forward_chunks_raw = false;
   std::array<char, 24> length_digits;
   std::string_view content_length;
@@ -440,9 +461,8 @@ net::awaitable<bool> ProxySession::relay(Stream& stream, net::UpstreamConnection
   switch (framing) {
     case Framing::none:
       if (head_request) {
-        if (auto it = upstream.find(http::field::content_length); it != upstream.end())
-          content_length = it->value();
-      } else if (status != 204 && status != 304) {
+        if (auto length = upstream.find("content-length")) content_length = *length;
+      } else if (status >= 200 && status != 204 && status != 304) {
         set_length(0);
       }
       break;
@@ -459,15 +479,14 @@ net::awaitable<bool> ProxySession::relay(Stream& stream, net::UpstreamConnection
       keep_client = false;
       break;
   }
-  write_response_head(status, upstream.reason(), version, upstream, content_length,
+  write_response_head(status, upstream.reason, version, upstream.fields, content_length,
                       forward_chunks_raw, keep_client, response_head_);
   if (meter) {
-    const auto ct = upstream.find(http::field::content_type);
-    const auto ce = upstream.find(http::field::content_encoding);
-    meter->on_response_header(
-        status, ct == upstream.end() ? std::string_view{} : std::string_view(ct->value()),
-        ce == upstream.end() ? std::string_view{} : std::string_view(ce->value()));
+    meter->on_response_header(status, upstream.find("content-type").value_or(std::string_view{}),
+                              upstream.find("content-encoding").value_or(std::string_view{}));
   }
+  const bool upstream_keep_alive = upstream.keep_alive;
+  buffer.consume(head_size);  // the head's views are not used past this point
   outcome.status_sent = static_cast<int>(status);
   // The head goes out with the first body bytes when they arrived with it (one write instead
   // of two), and alone, at once, before waiting for anything more from the backend.
@@ -476,7 +495,6 @@ net::awaitable<bool> ProxySession::relay(Stream& stream, net::UpstreamConnection
   // The body: each read from the backend is written to the client at once, never held back
   // for more, and the meter sees the payload of the same bytes.
   net::ChunkedDecoder chunks;
-  auto& buffer = connection.buffer;
   bool complete = framing == Framing::none;
   while (!complete) {
     if (buffer.size() == 0) {
@@ -543,8 +561,7 @@ net::awaitable<bool> ProxySession::relay(Stream& stream, net::UpstreamConnection
   if (head_pending && !co_await write_to_client(response_head_, {})) co_return false;
   disarm();
   outcome.body_complete = true;
-  upstream_reusable =
-      upstream.keep_alive() && framing != Framing::until_close && buffer.size() == 0;
+  upstream_reusable = upstream_keep_alive && framing != Framing::until_close && buffer.size() == 0;
   co_return keep_client;
 }
 

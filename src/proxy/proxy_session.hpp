@@ -9,6 +9,7 @@
 #include <string>
 
 #include "net/asio.hpp"
+#include "net/http_head.hpp"
 #include "net/upstream_pool.hpp"
 #include "proxy/client_watch.hpp"
 #include "proxy/exchange_meter.hpp"
@@ -50,12 +51,19 @@ class ProxySession {
   net::awaitable<void> run();
 
  private:
-  using ClientRequest = net::http::request<net::http::string_body>;
+  // The request being served: its head, whose views point into request_head_bytes_, and its
+  // body, a view into buffer_ (consumed after the exchange) or into chunked_body_.
+  struct ClientRequest {
+    net::RequestHead head;
+    std::string_view body;
+  };
 
-  net::awaitable<bool> handle(ClientRequest& request, time::MonoTime t0);
+  // Reads the next request into request_ (and 100 Continue when asked for).
+  net::awaitable<net::error_code> read_request();
+  net::awaitable<bool> handle(const ClientRequest& request, time::MonoTime t0);
   // Forwards and relays one exchange; fills outcome. Returns whether the client connection
   // may serve another request.
-  net::awaitable<bool> exchange(ClientRequest& request, ExchangeMeter* meter,
+  net::awaitable<bool> exchange(const ClientRequest& request, ExchangeMeter* meter,
                                 ExchangeOutcome& outcome);
   template <class Stream>
   net::awaitable<bool> send_and_relay(Stream& stream, net::UpstreamConnection& connection,
@@ -88,12 +96,18 @@ class ProxySession {
   net::LoopSocket client_;
   ClientWatch& watch_;  // this loop's
   net::beast::flat_buffer buffer_;
+  ClientRequest request_;
+  std::string request_head_bytes_;  // the head of request_; reused
+  std::string chunked_body_;        // the de-chunked body of request_, when it came chunked
+  std::size_t body_in_buffer_ = 0;  // bytes of buffer_ that request_.body views
+  net::ResponseHead response_;      // the backend's response head; views into its buffer
   std::string client_address_;
   std::shared_ptr<SessionControl> control_;
   std::string decoded_;        // de-chunked payload for an HTTP/1.0 client; reused
   std::string upstream_head_;  // the backend request's head, serialised; reused
   std::string response_head_;  // the client response's head, serialised; reused
   static constexpr std::size_t kKeptBufferBytes = 16384;
+  static constexpr std::size_t kMaxResponseHeadBytes = 64 << 10;
 };
 
 }  // namespace lmp::proxy

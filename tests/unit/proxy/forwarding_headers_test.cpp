@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -33,12 +34,65 @@ std::set<std::string> names_of(const http::fields& f) {
   return out;
 }
 
-// Writes the backend request's head and parses it back, as the backend would.
-void upstream_head_of(const http::request_header<>& req, const net::BackendTarget& target,
+// A client request head, written as bytes and read by the proxy's parser.
+class Request {
+ public:
+  explicit Request(std::string target = "/v1/chat/completions", std::string method = "POST")
+      : method_(std::move(method)), target_(std::move(target)) {}
+  Request& version(unsigned v) {
+    version_ = v;
+    return *this;
+  }
+  Request& add(std::string name, std::string value) {
+    fields_.emplace_back(std::move(name), std::move(value));
+    return *this;
+  }
+  Request& remove(std::string_view name) {
+    std::erase_if(fields_, [&](const auto& f) { return f.first == name; });
+    return *this;
+  }
+  const net::RequestHead& head() {
+    bytes_ = method_ + " " + target_ + (version_ == 10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
+    for (const auto& [name, value] : fields_) bytes_ += name + ": " + value + "\r\n";
+    bytes_ += "\r\n";
+    const auto ec = net::parse_request_head(bytes_, head_);
+    EXPECT_FALSE(ec) << ec.message() << "\n" << bytes_;
+    return head_;
+  }
+
+ private:
+  std::string method_, target_;
+  unsigned version_ = 11;
+  std::vector<std::pair<std::string, std::string>> fields_;
+  std::string bytes_;
+  net::RequestHead head_;
+};
+
+// Backend response fields, as the proxy's parser gives them.
+class Fields {
+ public:
+  Fields& add(std::string name, std::string value) {
+    lines_ += name + ": " + value + "\r\n";
+    return *this;
+  }
+  std::span<const net::HeadField> parsed() {
+    bytes_ = "HTTP/1.1 200 OK\r\n" + lines_ + "\r\n";
+    const auto ec = net::parse_response_head(bytes_, head_);
+    EXPECT_FALSE(ec) << ec.message() << "\n" << bytes_;
+    return head_.fields;
+  }
+
+ private:
+  std::string lines_, bytes_;
+  net::ResponseHead head_;
+};
+
+// Writes the backend request's head and parses it back with Beast, as the backend would.
+void upstream_head_of(Request& req, const net::BackendTarget& target,
                       std::string_view client_address, http::request_header<>& out,
                       std::size_t body_size = 0) {
   std::string bytes;
-  write_upstream_request_head(req, target, client_address, body_size, bytes);
+  write_upstream_request_head(req.head(), target, client_address, body_size, bytes);
   ASSERT_TRUE(bytes.ends_with("\r\n\r\n")) << bytes;
   http::request_parser<http::empty_body> parser;
   parser.skip(true);  // the head only
@@ -49,7 +103,7 @@ void upstream_head_of(const http::request_header<>& req, const net::BackendTarge
   out = parser.release().base();
 }
 
-// Parses a response head written by write_response_head.
+// Parses a response head written by write_response_head, with Beast.
 http::response<http::empty_body> parse_response_head(const std::string& bytes) {
   http::response_parser<http::empty_body> parser;
   parser.skip(true);
@@ -60,80 +114,74 @@ http::response<http::empty_body> parse_response_head(const std::string& bytes) {
   return parser.release();
 }
 
-http::request_header<> client_request(std::string_view target = "/v1/chat/completions") {
-  http::request_header<> req;
-  req.method(http::verb::post);
-  req.target(target);
-  req.version(11);
-  req.set(http::field::host, "proxy.local:8001");
-  req.set(http::field::content_type, "application/json");
-  req.set(http::field::authorization, "Bearer sk-test-123");
-  req.set(http::field::accept, "text/event-stream");
-  req.set(http::field::user_agent, "OpenAI/Python 1.40.0");
+// The fields of a response head written from `fields`.
+http::fields written_fields(Fields& fields) {
+  std::string bytes;
+  write_response_head(200, "OK", 11, fields.parsed(), "", false, true, bytes);
+  return parse_response_head(bytes).base();
+}
+
+Request client_request(std::string target = "/v1/chat/completions") {
+  Request req(std::move(target));
+  req.add("Host", "proxy.local:8001")
+      .add("Content-Type", "application/json")
+      .add("Authorization", "Bearer sk-test-123")
+      .add("Accept", "text/event-stream")
+      .add("User-Agent", "OpenAI/Python 1.40.0");
   return req;
 }
 
-TEST(CopyEndToEndFields, DropsHopByHopAndFramingFields) {
-  http::fields from;
-  from.set(http::field::connection, "keep-alive");
-  from.set(http::field::keep_alive, "timeout=5");
-  from.set(http::field::proxy_authorization, "Basic abc");
-  from.set(http::field::proxy_authenticate, "Basic");
-  from.set("Proxy-Connection", "keep-alive");
-  from.set(http::field::te, "trailers");
-  from.set(http::field::trailer, "X-Checksum");
-  from.set(http::field::transfer_encoding, "chunked");
-  from.set(http::field::upgrade, "websocket");
-  from.set(http::field::content_length, "123");
-  from.set(http::field::expect, "100-continue");
-  from.set(http::field::content_type, "application/json");
-  from.set("X-Custom", "kept");
-  http::fields to;
-  copy_end_to_end_fields(from, to);
+TEST(EndToEndFields, HopByHopAndFramingFieldsStayBehind) {
+  Fields from;
+  from.add("Connection", "keep-alive")
+      .add("Keep-Alive", "timeout=5")
+      .add("Proxy-Authorization", "Basic abc")
+      .add("Proxy-Authenticate", "Basic")
+      .add("Proxy-Connection", "keep-alive")
+      .add("TE", "trailers")
+      .add("Trailer", "X-Checksum")
+      .add("Transfer-Encoding", "chunked")
+      .add("Upgrade", "websocket")
+      .add("Expect", "100-continue")
+      .add("Content-Type", "application/json")
+      .add("X-Custom", "kept");
+  const auto to = written_fields(from);
   EXPECT_EQ(names_of(to), (std::set<std::string>{"content-type", "x-custom"}));
   EXPECT_EQ(to[http::field::content_type], "application/json");
   EXPECT_EQ(to["X-Custom"], "kept");
 }
 
-TEST(CopyEndToEndFields, DropsFieldsNamedInConnection) {
-  http::fields from;
-  from.insert(http::field::connection, "close, X-Hop-One");
-  from.insert(http::field::connection, "  x-hop-two ,\tX-HOP-THREE  ");
-  from.set("X-Hop-One", "1");
-  from.set("X-Hop-Two", "2");
-  from.set("X-Hop-Three", "3");
-  from.set("X-Hop-Four", "4");
-  from.set("Authorization", "Bearer k");
-  http::fields to;
-  copy_end_to_end_fields(from, to);
-  EXPECT_EQ(names_of(to), (std::set<std::string>{"authorization", "x-hop-four"}));
+TEST(EndToEndFields, FieldsNamedInConnectionStayBehind) {
+  Fields from;
+  from.add("Connection", "close, X-Hop-One")
+      .add("connection", "  x-hop-two ,\tX-HOP-THREE  ")
+      .add("X-Hop-One", "1")
+      .add("X-Hop-Two", "2")
+      .add("X-Hop-Three", "3")
+      .add("X-Hop-Four", "4")
+      .add("Authorization", "Bearer k");
+  EXPECT_EQ(names_of(written_fields(from)), (std::set<std::string>{"authorization", "x-hop-four"}));
 }
 
-TEST(CopyEndToEndFields, KeepsRepeatedFieldsInOrder) {
-  http::fields from;
-  from.insert("X-Multi", "a");
-  from.insert("X-Multi", "b");
-  from.insert(http::field::cookie, "c=1");
-  http::fields to;
-  copy_end_to_end_fields(from, to);
+TEST(EndToEndFields, RepeatedFieldsKeepTheirOrder) {
+  Fields from;
+  from.add("X-Multi", "a").add("X-Multi", "b").add("Cookie", "c=1");
+  const auto to = written_fields(from);
   EXPECT_EQ(values_of(to, "X-Multi"), (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(to[http::field::cookie], "c=1");
 }
 
-TEST(CopyEndToEndFields, KeepsFieldNameSpelling) {
-  http::fields from;
-  from.insert("X-Request-ID", "r1");
-  http::fields to;
-  copy_end_to_end_fields(from, to);
+TEST(EndToEndFields, NameSpellingIsKept) {
+  Fields from;
+  from.add("X-Request-ID", "r1");
+  const auto to = written_fields(from);
   ASSERT_NE(to.begin(), to.end());
   EXPECT_EQ(to.begin()->name_string(), "X-Request-ID");
 }
 
 TEST(UpstreamRequestHead, CopiesMethodTargetAndEndToEndFields) {
   auto req = client_request("/v1/chat/completions?x=1");
-  req.set(http::field::content_length, "42");
-  req.set(http::field::connection, "keep-alive");
-  req.set(http::field::expect, "100-continue");
+  req.add("Content-Length", "42").add("Connection", "keep-alive").add("Expect", "100-continue");
   http::request_header<> out;
   upstream_head_of(req, backend("http://backend:11434"), "10.0.0.7", out);
   EXPECT_EQ(out.method(), http::verb::post);
@@ -152,23 +200,25 @@ TEST(UpstreamRequestHead, CopiesMethodTargetAndEndToEndFields) {
 
 TEST(UpstreamRequestHead, AuthorizationIsKeptUnchanged) {
   http::request_header<> out;
-  upstream_head_of(client_request(), backend("http://backend:11434"), "1.2.3.4", out);
+  auto req = client_request();
+  upstream_head_of(req, backend("http://backend:11434"), "1.2.3.4", out);
   EXPECT_EQ(out[http::field::authorization], "Bearer sk-test-123");
 }
 
 TEST(UpstreamRequestHead, HostIsReplacedByTheBackends) {
   http::request_header<> out;
-  upstream_head_of(client_request(), backend("http://backend:11434"), "1.2.3.4", out);
+  auto req = client_request();
+  upstream_head_of(req, backend("http://backend:11434"), "1.2.3.4", out);
   EXPECT_EQ(values_of(out, "Host"), std::vector<std::string>{"backend:11434"});
 
   http::request_header<> tls;
-  upstream_head_of(client_request(), backend("https://api.example.com/v1"), "1.2.3.4", tls);
+  upstream_head_of(req, backend("https://api.example.com/v1"), "1.2.3.4", tls);
   EXPECT_EQ(values_of(tls, "Host"), std::vector<std::string>{"api.example.com"});
 }
 
 TEST(UpstreamRequestHead, HostIsSetWhenTheClientSentNone) {
   auto req = client_request();
-  req.erase(http::field::host);
+  req.remove("Host");
   http::request_header<> out;
   upstream_head_of(req, backend("http://[::1]:8000"), "1.2.3.4", out);
   EXPECT_EQ(out[http::field::host], "[::1]:8000");
@@ -176,13 +226,14 @@ TEST(UpstreamRequestHead, HostIsSetWhenTheClientSentNone) {
 
 TEST(UpstreamRequestHead, XForwardedForIsTheClientAddressWhenAbsent) {
   http::request_header<> out;
-  upstream_head_of(client_request(), backend("http://b:1"), "192.0.2.5", out);
+  auto req = client_request();
+  upstream_head_of(req, backend("http://b:1"), "192.0.2.5", out);
   EXPECT_EQ(values_of(out, "X-Forwarded-For"), std::vector<std::string>{"192.0.2.5"});
 }
 
 TEST(UpstreamRequestHead, XForwardedForIsAppendedToAnExistingOne) {
   auto req = client_request();
-  req.set("X-Forwarded-For", "203.0.113.1, 198.51.100.2");
+  req.add("X-Forwarded-For", "203.0.113.1, 198.51.100.2");
   http::request_header<> out;
   upstream_head_of(req, backend("http://b:1"), "192.0.2.5", out);
   EXPECT_EQ(values_of(out, "X-Forwarded-For"),
@@ -193,8 +244,7 @@ TEST(UpstreamRequestHead, XForwardedForIsAppendedToAnExistingOne) {
 // earlier in the chain must survive, not only the first line's.
 TEST(UpstreamRequestHead, XForwardedForKeepsEveryExistingLine) {
   auto req = client_request();
-  req.insert("X-Forwarded-For", "203.0.113.1");
-  req.insert("X-Forwarded-For", "198.51.100.2");
+  req.add("X-Forwarded-For", "203.0.113.1").add("X-Forwarded-For", "198.51.100.2");
   http::request_header<> out;
   upstream_head_of(req, backend("http://b:1"), "192.0.2.5", out);
   EXPECT_EQ(values_of(out, "X-Forwarded-For"),
@@ -203,32 +253,33 @@ TEST(UpstreamRequestHead, XForwardedForKeepsEveryExistingLine) {
 
 TEST(UpstreamRequestHead, IPv6ClientAddress) {
   http::request_header<> out;
-  upstream_head_of(client_request(), backend("http://b:1"), "2001:db8::7", out);
+  auto req = client_request();
+  upstream_head_of(req, backend("http://b:1"), "2001:db8::7", out);
   EXPECT_EQ(out["X-Forwarded-For"], "2001:db8::7");
 }
 
 TEST(UpstreamRequestHead, TargetIsPrefixedWithTheBasePath) {
   http::request_header<> out;
-  upstream_head_of(client_request("/v1/models"), backend("http://host:8000/api/"), "1.2.3.4", out);
+  auto models = client_request("/v1/models");
+  upstream_head_of(models, backend("http://host:8000/api/"), "1.2.3.4", out);
   EXPECT_EQ(out.target(), "/api/v1/models");
 
   http::request_header<> q;
-  upstream_head_of(client_request("/v1/chat/completions?stream=1"), backend("https://h/a/b"),
-                   "1.2.3.4", q);
+  auto query = client_request("/v1/chat/completions?stream=1");
+  upstream_head_of(query, backend("https://h/a/b"), "1.2.3.4", q);
   EXPECT_EQ(q.target(), "/a/b/v1/chat/completions?stream=1");
 }
 
 TEST(UpstreamRequestHead, GetMethodIsKept) {
-  auto req = client_request("/v1/models");
-  req.method(http::verb::get);
+  Request req("/v1/models", "GET");
+  req.add("Host", "proxy.local");
   http::request_header<> out;
   upstream_head_of(req, backend("http://b:1"), "1.2.3.4", out);
   EXPECT_EQ(out.method(), http::verb::get);
 }
 
 TEST(UpstreamRequestHead, UnknownMethodIsKept) {
-  auto req = client_request("/x");
-  req.method_string("PURGE");
+  Request req("/x", "PURGE");
   http::request_header<> out;
   upstream_head_of(req, backend("http://b:1"), "1.2.3.4", out);
   EXPECT_EQ(out.method_string(), "PURGE");
@@ -242,46 +293,35 @@ TEST(UpstreamRequestHead, Http10ClientStillGetsHttp11Upstream) {
   EXPECT_EQ(out.version(), 11);
 }
 
+std::string key_of(Request req) {
+  return std::string(api_key_of(req.head()));
+}
+
 TEST(ApiKeyOf, Bearer) {
-  http::request_header<> req;
-  req.set(http::field::authorization, "Bearer sk-abc");
-  EXPECT_EQ(api_key_of(req), "sk-abc");
+  EXPECT_EQ(key_of(Request().add("Authorization", "Bearer sk-abc")), "sk-abc");
 }
 
 TEST(ApiKeyOf, BearerIsCaseInsensitiveAndTrimmed) {
-  http::request_header<> req;
-  req.set(http::field::authorization, "bearer   sk-abc  ");
-  EXPECT_EQ(api_key_of(req), "sk-abc");
-  req.set(http::field::authorization, "BEARER sk-xyz");
-  EXPECT_EQ(api_key_of(req), "sk-xyz");
+  EXPECT_EQ(key_of(Request().add("Authorization", "bearer   sk-abc  ")), "sk-abc");
+  EXPECT_EQ(key_of(Request().add("authorization", "BEARER sk-xyz")), "sk-xyz");
 }
 
 TEST(ApiKeyOf, ApiKeyHeader) {
-  http::request_header<> req;
-  req.set("api-key", " azure-key ");
-  EXPECT_EQ(api_key_of(req), "azure-key");
-  http::request_header<> upper;
-  upper.set("Api-Key", "k2");
-  EXPECT_EQ(api_key_of(upper), "k2");
+  EXPECT_EQ(key_of(Request().add("api-key", " azure-key ")), "azure-key");
+  EXPECT_EQ(key_of(Request().add("Api-Key", "k2")), "k2");
 }
 
 TEST(ApiKeyOf, AuthorizationWinsOverApiKey) {
-  http::request_header<> req;
-  req.set("api-key", "second");
-  req.set(http::field::authorization, "Bearer first");
-  EXPECT_EQ(api_key_of(req), "first");
+  EXPECT_EQ(key_of(Request().add("api-key", "second").add("Authorization", "Bearer first")),
+            "first");
 }
 
 TEST(ApiKeyOf, OtherSchemesAreTheWholeCredential) {
-  http::request_header<> req;
-  req.set(http::field::authorization, "Basic dXNlcjpwYXNz");
-  EXPECT_EQ(api_key_of(req), "Basic dXNlcjpwYXNz");
+  EXPECT_EQ(key_of(Request().add("Authorization", "Basic dXNlcjpwYXNz")), "Basic dXNlcjpwYXNz");
 }
 
 TEST(ApiKeyOf, NoneIsEmpty) {
-  http::request_header<> req;
-  req.set(http::field::content_type, "application/json");
-  EXPECT_TRUE(api_key_of(req).empty());
+  EXPECT_TRUE(key_of(Request().add("Content-Type", "application/json")).empty());
 }
 
 TEST(ApiKeyFingerprint, KnownDigest) {
@@ -322,29 +362,26 @@ TEST(ApiKeyFingerprint, EmptyForEmpty) {
 
 TEST(UpstreamRequestHead, ContentLengthIsTheBodySize) {
   http::request_header<> out;
-  upstream_head_of(client_request(), backend("http://b:1"), "1.2.3.4", out, 32768);
+  auto req = client_request();
+  upstream_head_of(req, backend("http://b:1"), "1.2.3.4", out, 32768);
   EXPECT_EQ(values_of(out, "Content-Length"), std::vector<std::string>{"32768"});
 }
 
 // As Beast's prepare_payload: an empty GET carries no Content-Length, an empty POST says 0.
 TEST(UpstreamRequestHead, EmptyGetHasNoContentLength) {
-  auto req = client_request("/v1/models");
-  req.method(http::verb::get);
+  Request req("/v1/models", "GET");
   http::request_header<> out;
   upstream_head_of(req, backend("http://b:1"), "1.2.3.4", out);
   EXPECT_EQ(out.count(http::field::content_length), 0u);
 }
 
 TEST(UpstreamRequestHead, IsExactBytes) {
-  http::request_header<> req;
-  req.method(http::verb::post);
-  req.target("/v1/chat/completions");
-  req.version(11);
-  req.set(http::field::host, "proxy.local");
-  req.set(http::field::content_type, "application/json");
-  req.set(http::field::connection, "keep-alive");
+  Request req;
+  req.add("Host", "proxy.local")
+      .add("Content-Type", "application/json")
+      .add("Connection", "keep-alive");
   std::string bytes;
-  write_upstream_request_head(req, backend("http://b:8000/base"), "10.1.2.3", 12, bytes);
+  write_upstream_request_head(req.head(), backend("http://b:8000/base"), "10.1.2.3", 12, bytes);
   EXPECT_EQ(bytes,
             "POST /base/v1/chat/completions HTTP/1.1\r\n"
             "Content-Type: application/json\r\n"
@@ -356,26 +393,28 @@ TEST(UpstreamRequestHead, IsExactBytes) {
 
 TEST(UpstreamRequestHead, ReusedBufferIsReplaced) {
   std::string bytes = "left over from the previous request";
-  write_upstream_request_head(client_request(), backend("http://b:1"), "1.2.3.4", 0, bytes);
+  auto req = client_request();
+  write_upstream_request_head(req.head(), backend("http://b:1"), "1.2.3.4", 0, bytes);
   EXPECT_TRUE(bytes.starts_with("POST /v1/chat/completions HTTP/1.1\r\n")) << bytes;
 }
 
-http::fields backend_fields() {
-  http::fields f;
-  f.set(http::field::content_type, "text/event-stream");
-  f.set(http::field::transfer_encoding, "chunked");
-  f.set(http::field::content_length, "99");
-  f.set(http::field::connection, "keep-alive, X-Hop");
-  f.set("X-Hop", "drop me");
-  f.set(http::field::keep_alive, "timeout=5");
-  f.set("X-Request-ID", "abc");
-  f.set(http::field::cache_control, "no-cache");
+Fields backend_fields() {
+  Fields f;
+  f.add("Content-Type", "text/event-stream")
+      .add("Transfer-Encoding", "chunked")
+      .add("Content-Length", "99")
+      .add("Connection", "keep-alive, X-Hop")
+      .add("X-Hop", "drop me")
+      .add("Keep-Alive", "timeout=5")
+      .add("X-Request-ID", "abc")
+      .add("Cache-Control", "no-cache");
   return f;
 }
 
 TEST(ResponseHead, CopiesEndToEndFieldsAndSetsFraming) {
   std::string bytes;
-  write_response_head(200, "OK", 11, backend_fields(), "", true, true, bytes);
+  auto fields = backend_fields();
+  write_response_head(200, "OK", 11, fields.parsed(), "", true, true, bytes);
   EXPECT_EQ(bytes,
             "HTTP/1.1 200 OK\r\n"
             "Content-Type: text/event-stream\r\n"
@@ -387,7 +426,8 @@ TEST(ResponseHead, CopiesEndToEndFieldsAndSetsFraming) {
 
 TEST(ResponseHead, ContentLengthAndConnectionClose) {
   std::string bytes;
-  write_response_head(404, "Not Found", 11, http::fields{}, "17", false, false, bytes);
+  write_response_head(404, "Not Found", 11, std::span<const net::HeadField>{}, "17", false, false,
+                      bytes);
   const auto head = parse_response_head(bytes);
   EXPECT_EQ(head.result_int(), 404u);
   EXPECT_EQ(head.reason(), "Not Found");
@@ -398,35 +438,34 @@ TEST(ResponseHead, ContentLengthAndConnectionClose) {
 
 TEST(ResponseHead, Http10ClientKeptAliveIsToldSo) {
   std::string bytes;
-  write_response_head(200, "OK", 10, http::fields{}, "0", false, true, bytes);
+  write_response_head(200, "OK", 10, std::span<const net::HeadField>{}, "0", false, true, bytes);
   EXPECT_TRUE(bytes.starts_with("HTTP/1.0 200 OK\r\n")) << bytes;
   const auto head = parse_response_head(bytes);
   EXPECT_TRUE(head.keep_alive());
 
-  write_response_head(200, "OK", 10, http::fields{}, "", false, false, bytes);
+  write_response_head(200, "OK", 10, std::span<const net::HeadField>{}, "", false, false, bytes);
   EXPECT_EQ(bytes, "HTTP/1.0 200 OK\r\n\r\n");
 }
 
 TEST(ResponseHead, MissingReasonIsTheStandardOneOrEmpty) {
   std::string bytes;
-  write_response_head(503, "", 11, http::fields{}, "0", false, true, bytes);
+  write_response_head(503, "", 11, std::span<const net::HeadField>{}, "0", false, true, bytes);
   EXPECT_TRUE(bytes.starts_with("HTTP/1.1 503 Service Unavailable\r\n")) << bytes;
-  write_response_head(297, "", 11, http::fields{}, "0", false, true, bytes);
+  write_response_head(297, "", 11, std::span<const net::HeadField>{}, "0", false, true, bytes);
   EXPECT_TRUE(bytes.starts_with("HTTP/1.1 297 \r\n")) << bytes;
   EXPECT_EQ(parse_response_head(bytes).result_int(), 297u);
 }
 
 TEST(ResponseHead, ManyNamesInConnectionAreAllDropped) {
-  http::fields f;
+  Fields f;
   std::string connection;
   for (int i = 0; i < 20; ++i) {
     connection += (i ? ", X-Hop-" : "X-Hop-") + std::to_string(i);
-    f.set("X-Hop-" + std::to_string(i), "drop");
+    f.add("X-Hop-" + std::to_string(i), "drop");
   }
-  f.set(http::field::connection, connection);
-  f.set("X-Kept", "yes");
+  f.add("Connection", connection).add("X-Kept", "yes");
   std::string bytes;
-  write_response_head(200, "OK", 11, f, "0", false, true, bytes);
+  write_response_head(200, "OK", 11, f.parsed(), "0", false, true, bytes);
   EXPECT_EQ(names_of(parse_response_head(bytes).base()),
             (std::set<std::string>{"x-kept", "content-length"}));
 }
