@@ -219,7 +219,7 @@ TEST(ResponseHead, TheReasonMayBeEmptyOrMissing) {
 
 TEST(ResponseHead, MalformedStatusLinesAreRefused) {
   ResponseHead head;
-  EXPECT_EQ(response("HTTP/1.1 20\r\n\r\n", head), http::error::bad_version);
+  EXPECT_EQ(response("HTTP/1.1 20\r\n\r\n", head), http::error::bad_status);
   EXPECT_EQ(response("HTTP/1.1 2000 OK\r\n\r\n", head), http::error::bad_status);
   EXPECT_EQ(response("HTTP/1.1 abc OK\r\n\r\n", head), http::error::bad_status);
   EXPECT_EQ(response("HTTP/1.1 099 OK\r\n\r\n", head), http::error::bad_status);
