@@ -41,13 +41,15 @@ ExchangeMeter::ExchangeMeter(llm::Endpoint endpoint, std::string_view request_bo
 void ExchangeMeter::on_response_header(unsigned status, std::string_view content_type,
                                        std::string_view content_encoding) {
   record_.status_code = static_cast<int>(status);
-  decoder_ =
-      std::make_unique<ContentDecoder>(ContentDecoder::encoding_from_header(content_encoding));
+  // Most answers are not encoded: they need no decoder (nor its allocation).
+  const auto encoding = ContentDecoder::encoding_from_header(content_encoding);
+  if (encoding != ContentDecoder::Encoding::identity)
+    decoder_ = std::make_unique<ContentDecoder>(encoding);
   if (text::istarts_with(content_type, "text/event-stream"))
     scanner_ = std::make_unique<llm::SseScanner>(endpoint_);
 }
 
-void ExchangeMeter::on_body(std::string_view raw, time::MonoTime now) {
+void ExchangeMeter::on_body(std::string_view raw, time::MonoTime now, bool last) {
   record_.response_bytes += static_cast<std::int64_t>(raw.size());
   if (decode_failed_) return;
   const std::string_view decoded = decoder_ ? decoder_->decode(raw) : raw;
@@ -58,7 +60,9 @@ void ExchangeMeter::on_body(std::string_view raw, time::MonoTime now) {
   if (scanner_) {
     scanner_->feed(decoded, now);
   } else if (!body_overflow_) {
-    if (body_.size() + decoded.size() > kMaxInspectedBody) {
+    if (last && body_.empty() && !decoded.empty() && decoded.size() <= kMaxInspectedBody) {
+      answer_ = llm::inspect_response(endpoint_, decoded);
+    } else if (body_.size() + decoded.size() > kMaxInspectedBody) {
       body_overflow_ = true;
       body_.clear();
       body_.shrink_to_fit();
@@ -88,8 +92,9 @@ llm::CompletionRecord ExchangeMeter::finish(time::MonoTime end, const ExchangeOu
     take_answer(r, s.usage, s.finish_reason, s.model);
     backend_error_message = s.error_message;
     r.degraded = r.degraded || s.degraded;
-  } else if (!body_.empty() && !body_overflow_) {
-    const llm::ResponseObservation o = llm::inspect_response(endpoint_, body_);
+  } else if (answer_ || (!body_.empty() && !body_overflow_)) {
+    const llm::ResponseObservation o =
+        answer_ ? std::move(*answer_) : llm::inspect_response(endpoint_, body_);
     take_answer(r, o.usage, o.finish_reason, o.model);
     backend_error_message = o.error_message;
     // An error body that is not JSON is not a measurement failure.

@@ -40,7 +40,9 @@ class ExchangeMeter {
   }
   void on_response_header(unsigned status, std::string_view content_type,
                           std::string_view content_encoding);
-  void on_body(std::string_view raw, time::MonoTime now);
+  // A piece of the body as relayed. `last`: the body is known to end with it (a Content-Length
+  // body), so that a body that came in one piece is read where it lies instead of copied.
+  void on_body(std::string_view raw, time::MonoTime now, bool last = false);
 
   llm::CompletionRecord finish(time::MonoTime end, const ExchangeOutcome& outcome);
 
@@ -50,8 +52,9 @@ class ExchangeMeter {
   std::optional<time::MonoTime> first_byte_;
   llm::CompletionRecord record_;
   std::unique_ptr<ContentDecoder> decoder_;
-  std::unique_ptr<llm::SseScanner> scanner_;  // when the response is an event stream
-  std::string body_;                          // otherwise, the (decoded) body to inspect
+  std::unique_ptr<llm::SseScanner> scanner_;        // when the response is an event stream
+  std::string body_;                                // otherwise, the (decoded) body to inspect
+  std::optional<llm::ResponseObservation> answer_;  // the body, read when it came in one piece
   bool body_overflow_ = false;
   bool decode_failed_ = false;
 };

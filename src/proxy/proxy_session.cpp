@@ -244,7 +244,10 @@ net::awaitable<bool> ProxySession::handle(const ClientRequest& request, time::Mo
     co_return co_await exchange(request, nullptr, outcome);
   }
 
-  std::optional<ExchangeMeter> meter;
+  // A member, not a local: the coroutine frame then stays small enough for Asio to recycle
+  // (frames above ~1 KB are allocated for every request).
+  auto& meter = meter_;
+  meter.reset();
   try {
     meter.emplace(*endpoint, request.body, t0, time::now_unix_ms());
     auto& r = meter->record();
@@ -272,6 +275,7 @@ net::awaitable<bool> ProxySession::handle(const ClientRequest& request, time::Mo
     }
     try {
       server_.recorder().submit(meter->finish(end, outcome));
+      meter.reset();
     } catch (const std::exception& e) {
       log::error("could not record a request: {}", e.what());
     }
@@ -545,11 +549,11 @@ net::awaitable<bool> ProxySession::relay(Stream& stream, net::UpstreamConnection
                      ? static_cast<std::size_t>(std::min<std::uint64_t>(remaining, data.size()))
                      : data.size();
       to_client = data.substr(0, consumed);
-      if (meter) meter->on_body(to_client, now);
       if (framing == Framing::length) {
         remaining -= consumed;
         complete = remaining == 0;
       }
+      if (meter) meter->on_body(to_client, now, complete);
     }
     if (!to_client.empty() || head_pending) {
       const std::string_view head = head_pending ? response_head_ : std::string_view{};

@@ -97,10 +97,11 @@ class ProxySession {
   ClientWatch& watch_;  // this loop's
   net::beast::flat_buffer buffer_;
   ClientRequest request_;
-  std::string request_head_bytes_;  // the head of request_; reused
-  std::string chunked_body_;        // the de-chunked body of request_, when it came chunked
-  std::size_t body_in_buffer_ = 0;  // bytes of buffer_ that request_.body views
-  net::ResponseHead response_;      // the backend's response head; views into its buffer
+  std::string request_head_bytes_;      // the head of request_; reused
+  std::string chunked_body_;            // the de-chunked body of request_, when it came chunked
+  std::size_t body_in_buffer_ = 0;      // bytes of buffer_ that request_.body views
+  net::ResponseHead response_;          // the backend's response head; views into its buffer
+  std::optional<ExchangeMeter> meter_;  // the measurement of the exchange in flight, if any
   std::string client_address_;
   std::shared_ptr<SessionControl> control_;
   std::string decoded_;        // de-chunked payload for an HTTP/1.0 client; reused

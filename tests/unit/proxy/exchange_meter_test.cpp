@@ -1,7 +1,9 @@
 #include "proxy/exchange_meter.hpp"
 
 #include <gtest/gtest.h>
+
 #include <zlib.h>
+#include <algorithm>
 
 #include <chrono>
 #include <string>
@@ -199,6 +201,57 @@ TEST(ExchangeMeter, NonStreamedJsonRecord) {
   EXPECT_TRUE(r.success);
   EXPECT_EQ(r.error_type, ErrorType::none);
   EXPECT_FALSE(r.degraded);
+}
+
+// A body known to end with its one piece is read where it lies: nothing of it may be needed
+// after on_body returns (the relay then reuses the buffer).
+TEST(ExchangeMeter, BodyInOnePieceIsReadAtOnce) {
+  ExchangeMeter m(Endpoint::chat_completions, kJsonRequest, kT0, kWallClock);
+  m.on_first_byte(kT0 + milliseconds(480));
+  m.on_response_header(200, "application/json", "");
+  std::string buffer(kJsonResponse);
+  m.on_body(buffer, kT0 + milliseconds(495), /*last=*/true);
+  std::fill(buffer.begin(), buffer.end(), 'x');
+  const auto r = m.finish(kT0 + milliseconds(500), ok_outcome());
+  EXPECT_EQ(r.prompt_tokens, 9);
+  EXPECT_EQ(r.completion_tokens, 51);
+  EXPECT_EQ(r.total_tokens, 60);
+  EXPECT_EQ(r.finish_reason, "length");
+  EXPECT_EQ(r.response_bytes, static_cast<std::int64_t>(buffer.size()));
+  EXPECT_TRUE(r.success);
+  EXPECT_FALSE(r.degraded);
+}
+
+TEST(ExchangeMeter, LastPieceAfterOthersJoinsThem) {
+  ExchangeMeter m(Endpoint::chat_completions, kJsonRequest, kT0, kWallClock);
+  m.on_response_header(200, "application/json", "");
+  const std::string_view body = kJsonResponse;
+  m.on_body(body.substr(0, 50), kT0 + milliseconds(480));
+  m.on_body(body.substr(50), kT0 + milliseconds(495), /*last=*/true);
+  const auto r = m.finish(kT0 + milliseconds(500), ok_outcome());
+  EXPECT_EQ(r.completion_tokens, 51);
+  EXPECT_EQ(r.finish_reason, "length");
+  EXPECT_FALSE(r.degraded);
+}
+
+TEST(ExchangeMeter, GzipBodyInOnePiece) {
+  ExchangeMeter m(Endpoint::chat_completions, kJsonRequest, kT0, kWallClock);
+  const std::string compressed = gzip(kJsonResponse);
+  m.on_response_header(200, "application/json", "gzip");
+  m.on_body(compressed, kT0 + milliseconds(200), /*last=*/true);
+  const auto r = m.finish(kT0 + milliseconds(250), ok_outcome());
+  EXPECT_EQ(r.completion_tokens, 51);
+  EXPECT_EQ(r.response_bytes, static_cast<std::int64_t>(compressed.size()));
+  EXPECT_FALSE(r.degraded);
+}
+
+TEST(ExchangeMeter, NonJsonBodyInOnePieceIsDegraded) {
+  ExchangeMeter m(Endpoint::chat_completions, kJsonRequest, kT0, kWallClock);
+  m.on_response_header(200, "application/json", "");
+  m.on_body("not json", kT0 + milliseconds(5), /*last=*/true);
+  const auto r = m.finish(kT0 + milliseconds(6), ok_outcome());
+  EXPECT_TRUE(r.degraded);
+  EXPECT_TRUE(r.success);
 }
 
 TEST(ExchangeMeter, ModelComesFromTheResponseWhenTheRequestNamesNone) {
