@@ -1,5 +1,7 @@
 #include "storage/sqlite/sqlite_handle.hpp"
 
+#include <cstring>
+
 namespace lmp::storage::sqlite {
 
 Database::~Database() {
@@ -54,6 +56,7 @@ Statement& Statement::operator=(Statement&& other) noexcept {
     if (stmt_) sqlite3_finalize(stmt_);
     stmt_ = std::exchange(other.stmt_, nullptr);
     db_ = other.db_;
+    bound_ = std::move(other.bound_);
   }
   return *this;
 }
@@ -64,27 +67,62 @@ void check_bind(int rc, sqlite3* db) {
 }
 }  // namespace
 
+Statement::Bound& Statement::bound(int i) {
+  const auto index = static_cast<std::size_t>(i - 1);
+  if (index >= bound_.size()) bound_.resize(index + 1);
+  return bound_[index];
+}
+
+void Statement::forget_bound_values() {
+  bound_.clear();
+}
+
 void Statement::bind_null(int i) {
+  auto& b = bound(i);
+  if (b.kind == Bound::Kind::null) return;
+  b.kind = Bound::Kind::unknown;  // until SQLite has taken it
   check_bind(sqlite3_bind_null(stmt_, i), db_);
+  b.kind = Bound::Kind::null;
 }
 void Statement::bind_int(int i, std::int64_t v) {
+  auto& b = bound(i);
+  if (b.kind == Bound::Kind::integer && b.integer == v) return;
+  b.kind = Bound::Kind::unknown;
   check_bind(sqlite3_bind_int64(stmt_, i, v), db_);
+  b.kind = Bound::Kind::integer;
+  b.integer = v;
 }
 void Statement::bind_double(int i, double v) {
+  auto& b = bound(i);
+  // Bit for bit: -0.0 is not 0.0 here, and a NaN equals itself.
+  if (b.kind == Bound::Kind::real && std::memcmp(&b.real, &v, sizeof v) == 0) return;
+  b.kind = Bound::Kind::unknown;
   check_bind(sqlite3_bind_double(stmt_, i, v), db_);
+  b.kind = Bound::Kind::real;
+  b.real = v;
 }
 void Statement::bind_text(int i, std::string_view v) {
   if (v.empty()) return bind_null(i);
+  bound(i).kind = Bound::Kind::unknown;  // SQLite's copy is not compared
   check_bind(sqlite3_bind_text64(stmt_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8), db_);
 }
 
 void Statement::bind_text_static(int i, std::string_view v) {
   if (v.empty()) return bind_null(i);
+  auto& b = bound(i);
+  // The bytes SQLite will read at the next step (through the pointer bound before) are these.
+  if (b.kind == Bound::Kind::text && b.text.size() == v.size() &&
+      (b.text.data() == v.data() || std::memcmp(b.text.data(), v.data(), v.size()) == 0))
+    return;
+  b.kind = Bound::Kind::unknown;
   check_bind(sqlite3_bind_text64(stmt_, i, v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8), db_);
+  b.kind = Bound::Kind::text;
+  b.text = v;
 }
 
 void Statement::bind_blob(int i, std::string_view v) {
   if (v.empty()) return bind_null(i);
+  bound(i).kind = Bound::Kind::unknown;
   check_bind(sqlite3_bind_blob64(stmt_, i, v.data(), v.size(), SQLITE_TRANSIENT), db_);
 }
 
@@ -99,6 +137,7 @@ void Statement::reset() {
   if (!stmt_) return;
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
+  forget_bound_values();
 }
 
 std::string Statement::column_text(int col) const {

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace lmp::storage::sqlite {
 
@@ -53,7 +54,9 @@ class Statement {
   Statement() = default;
   ~Statement();
   Statement(Statement&& other) noexcept
-      : stmt_(std::exchange(other.stmt_, nullptr)), db_(other.db_) {}
+      : stmt_(std::exchange(other.stmt_, nullptr)),
+        db_(other.db_),
+        bound_(std::move(other.bound_)) {}
   Statement& operator=(Statement&& other) noexcept;
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
@@ -61,6 +64,14 @@ class Statement {
   sqlite3_stmt* get() const { return stmt_; }
 
   // Binding by 1-based index. Empty text and nullopt bind NULL, as the store wants.
+  //
+  // A parameter that already holds the value (SQLite keeps bindings across sqlite3_reset) is
+  // not bound again: most of a record's 31 columns repeat from one execution of the insert
+  // statement to the next (NULLs, status, flags, the backend...), and each bind costs ~100
+  // instructions in SQLite. Text bound with bind_text_static is compared by content; its old
+  // pointer stays bound, so it must still be valid: call forget_bound_values() whenever memory
+  // bound earlier may have gone (the store does at the start of every batch). A parameter
+  // bound directly through get() must not also be bound through these methods.
   void bind_null(int i);
   void bind_int(int i, std::int64_t v);
   void bind_double(int i, double v);
@@ -80,6 +91,8 @@ class Statement {
   bool step();
   // Resets and clears bindings so a reused statement never sees a previous call's values.
   void reset();
+  // Binds every parameter anew from now on (see above).
+  void forget_bound_values();
 
   bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
   std::int64_t column_int(int col) const { return sqlite3_column_int64(stmt_, col); }
@@ -98,8 +111,20 @@ class Statement {
  private:
   friend class Database;
   Statement(sqlite3_stmt* stmt, sqlite3* db) : stmt_(stmt), db_(db) {}
+
+  // What a parameter was last bound to, as far as it can be compared.
+  struct Bound {
+    enum class Kind : std::uint8_t { unknown, null, integer, real, text } kind = Kind::unknown;
+    std::int64_t integer = 0;
+    double real = 0;
+    std::string_view text;  // bind_text_static's, still bound in SQLite
+  };
+  // The entry of 1-based parameter i, grown on demand.
+  Bound& bound(int i);
+
   sqlite3_stmt* stmt_ = nullptr;
   sqlite3* db_ = nullptr;
+  std::vector<Bound> bound_;
 };
 
 // Resets a statement when a scope ends, so it releases its read snapshot or lock even when an

@@ -389,7 +389,11 @@ void SqliteStore::insert(std::span<const llm::CompletionRecord> records) {
     TimestampFormatter format;
     // Rows go in kRowsPerInsert at a time: one statement execution (cursors opened, the VM
     // started and halted) per 32 rows instead of per row; the rest one by one. Every parameter
-    // is bound again for the next execution: no need to clear the bindings.
+    // is set again for the next execution (no need to clear the bindings); one that already
+    // holds the value is left as it is (Statement), which the text of the last batch's records,
+    // freed since, must not be: forgotten here.
+    insert_rows_stmt_.forget_bound_values();
+    insert_stmt_.forget_bound_values();
     const auto insert_rows = [&](Statement& st, std::span<const llm::CompletionRecord> rows) {
       for (std::size_t row = 0; row < rows.size(); ++row) {
         row_timestamps_[row] = format(rows[row].timestamp_ms);
