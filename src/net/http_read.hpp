@@ -19,24 +19,37 @@ inline std::string_view readable(const beast::flat_buffer& buffer) {
   return {static_cast<const char*>(buffer.data().data()), buffer.size()};
 }
 
-// Reads until `buffer` starts with a whole head of at most `limit` bytes, and sets `head_size`
-// to its length. Empty lines before it are dropped when `skip_empty_lines` (requests).
+// Whether `buffer` already starts with a whole head of at most `limit` bytes: sets `head_size`
+// to its length, or to 0 when more bytes are needed; an error when they would not help.
+// `searched`: how much of the buffer an earlier call looked at (updated). Empty lines before
+// the head are dropped when `skip_empty_lines` (requests).
+inline error_code buffered_head(beast::flat_buffer& buffer, std::size_t limit,
+                                bool skip_empty_lines, std::size_t& head_size,
+                                std::size_t* searched = nullptr) {
+  std::size_t from = searched ? *searched : 0;
+  if (skip_empty_lines) {
+    if (const std::size_t empty = leading_empty_lines(readable(buffer)); empty > 0) {
+      buffer.consume(empty);
+      from = 0;
+    }
+  }
+  const std::string_view data = readable(buffer);
+  head_size = find_head_end(data, from);
+  if (searched) *searched = data.size();
+  if (head_size > 0) return head_size > limit ? http::error::header_limit : error_code{};
+  if (data.size() >= limit) return http::error::header_limit;
+  return {};
+}
+
+// Reads until `buffer` starts with a whole head (buffered_head), and sets `head_size`.
 template <class Stream>
 awaitable<error_code> read_head(Stream& stream, beast::flat_buffer& buffer, std::size_t limit,
                                 bool skip_empty_lines, std::size_t& head_size) {
   std::size_t searched = 0;
   for (;;) {
-    if (skip_empty_lines) {
-      if (const std::size_t empty = leading_empty_lines(readable(buffer)); empty > 0) {
-        buffer.consume(empty);
-        searched = 0;
-      }
-    }
-    const std::string_view data = readable(buffer);
-    head_size = find_head_end(data, searched);
-    if (head_size > 0) co_return head_size > limit ? http::error::header_limit : error_code{};
-    if (data.size() >= limit) co_return http::error::header_limit;
-    searched = data.size();
+    if (auto ec = buffered_head(buffer, limit, skip_empty_lines, head_size, &searched);
+        ec || head_size > 0)
+      co_return ec;
     const std::size_t size = beast::read_size(buffer, 65536);
     if (size == 0) co_return http::error::header_limit;
     auto [ec, n] = co_await stream.async_read_some(buffer.prepare(size), use_nothrow);

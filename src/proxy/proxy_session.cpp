@@ -210,17 +210,17 @@ net::awaitable<bool> ProxySession::answer_error(unsigned version, bool keep_aliv
   co_return !ec && res.keep_alive();
 }
 
-net::awaitable<bool> ProxySession::write_to_client(std::string_view head, std::string_view body,
-                                                   time::MonoTime now) {
+ProxySession::ClientWrite ProxySession::write_to_client(std::string_view head,
+                                                        std::string_view body, time::MonoTime now) {
   arm(SessionControl::Waiting::client, server_.options().client_write_timeout, now);
-  const std::array<asio::const_buffer, 2> bytes{asio::buffer(head), asio::buffer(body)};
-  auto [ec, n] = co_await asio::async_write(client_, bytes, use_nothrow);
-  (void)n;
-  if (ec) {
-    control_->client_gone = true;
-    co_return false;
-  }
-  co_return true;
+  return asio::async_write(
+      client_, std::array<asio::const_buffer, 2>{asio::buffer(head), asio::buffer(body)},
+      use_nothrow);
+}
+
+bool ProxySession::wrote_to_client(const error_code& ec) {
+  if (ec) control_->client_gone = true;
+  return !ec;
 }
 
 void ProxySession::start_watching_client() {
@@ -416,8 +416,12 @@ net::awaitable<bool> ProxySession::relay(Stream& stream, net::UpstreamConnection
   std::size_t head_size = 0;
   error_code ec;
   for (;;) {
-    arm(SessionControl::Waiting::backend, options.backend_timeout);
-    ec = co_await net::read_head(stream, buffer, kMaxResponseHeadBytes, false, head_size);
+    // Usually the head came with the first read (send_and_relay): no coroutine to wait in.
+    ec = net::buffered_head(buffer, kMaxResponseHeadBytes, false, head_size);
+    if (!ec && head_size == 0) {
+      arm(SessionControl::Waiting::backend, options.backend_timeout);
+      ec = co_await net::read_head(stream, buffer, kMaxResponseHeadBytes, false, head_size);
+    }
     if (!ec) ec = net::parse_response_head(net::readable(buffer).substr(0, head_size), upstream);
     if (ec || upstream.status >= 200 || upstream.status == 101) break;
     buffer.consume(head_size);
@@ -504,7 +508,10 @@ net::awaitable<bool> ProxySession::relay(Stream& stream, net::UpstreamConnection
     if (buffer.size() == 0) {
       if (head_pending) {
         head_pending = false;
-        if (!co_await write_to_client(response_head_, {})) co_return false;
+        auto write = write_to_client(response_head_, {});
+        auto [wec, wn] = co_await std::move(write);
+        (void)wn;
+        if (!wrote_to_client(wec)) co_return false;
       }
       // A fresh time: the write to the client just before may have waited on a slow client.
       arm(SessionControl::Waiting::backend, options.stream_idle_timeout);
@@ -558,11 +565,19 @@ net::awaitable<bool> ProxySession::relay(Stream& stream, net::UpstreamConnection
     if (!to_client.empty() || head_pending) {
       const std::string_view head = head_pending ? response_head_ : std::string_view{};
       head_pending = false;
-      if (!co_await write_to_client(head, to_client, now)) co_return false;
+      auto write = write_to_client(head, to_client, now);
+      auto [wec, wn] = co_await std::move(write);
+      (void)wn;
+      if (!wrote_to_client(wec)) co_return false;
     }
     buffer.consume(consumed);
   }
-  if (head_pending && !co_await write_to_client(response_head_, {})) co_return false;
+  if (head_pending) {
+    auto write = write_to_client(response_head_, {});
+    auto [wec, wn] = co_await std::move(write);
+    (void)wn;
+    if (!wrote_to_client(wec)) co_return false;
+  }
   disarm();
   outcome.body_complete = true;
   upstream_reusable = upstream_keep_alive && framing != Framing::until_close && buffer.size() == 0;

@@ -86,9 +86,15 @@ class ProxySession {
   void disarm() { control_->waiting = SessionControl::Waiting::nothing; }
   // The operation failed because its deadline passed.
   bool timed_out(const net::error_code& ec) const;
-  // Writes head then body (either may be empty) in one gather write; false if the client is gone.
-  net::awaitable<bool> write_to_client(std::string_view head, std::string_view body,
-                                       time::MonoTime now = time::MonoClock::now());
+  // Writes head then body (either may be empty) in one gather write: the operation, to be
+  // awaited by the caller (an operation, not a coroutine: no frame of its own per write), then
+  // wrote_to_client(its error), false if the client is gone.
+  using ClientWrite = decltype(asio::async_write(std::declval<net::LoopSocket&>(),
+                                                 std::declval<std::array<asio::const_buffer, 2>>(),
+                                                 net::use_nothrow));
+  ClientWrite write_to_client(std::string_view head, std::string_view body,
+                              time::MonoTime now = time::MonoClock::now());
+  bool wrote_to_client(const net::error_code& ec);
   void start_watching_client();
   void stop_watching_client();
 
