@@ -84,17 +84,6 @@ unsigned parse_version(std::string_view s) {
   return s[7] == '0' ? 10 : 11;
 }
 
-// Calls fn(token) for each element of a comma-separated list, skipping empty ones.
-template <class Fn>
-void each_list_element(std::string_view list, Fn&& fn) {
-  while (!list.empty()) {
-    const auto comma = list.find(',');
-    const auto element = text::trim(list.substr(0, comma));
-    if (!element.empty()) fn(element);
-    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
-  }
-}
-
 // The fields from `p`, up to and including the empty line that ends the head at `end`, and the
 // framing facts they state.
 error_code parse_fields(const char* p, const char* const end, MessageHead& out,
@@ -132,7 +121,7 @@ error_code parse_fields(const char* p, const char* const end, MessageHead& out,
         break;
       case 10:
         if (text::iequals(name, "connection")) {
-          each_list_element(value, [&](std::string_view token) {
+          text::for_each_list_element(value, [&](std::string_view token) {
             if (text::iequals(token, "close")) close = true;
             if (text::iequals(token, "keep-alive")) keep_alive_token = true;
           });
@@ -158,7 +147,7 @@ error_code parse_fields(const char* p, const char* const end, MessageHead& out,
           // An empty one counts as present: it names no coding, so it does not end in chunked.
           transfer_encoding = true;
           bool bad = false;
-          each_list_element(value, [&](std::string_view coding) {
+          text::for_each_list_element(value, [&](std::string_view coding) {
             // Something after chunked, or not a token ("chunked\x87" would be read as chunked
             // by some and not by others).
             if (out.chunked || span_of(coding, kToken) != coding.size()) bad = true;

@@ -53,16 +53,12 @@ void each_end_to_end_field(std::span<const net::HeadField> fields, Fn&& fn) {
   std::vector<std::string_view> more_named;
   for (const auto& f : fields) {
     if (f.name.size() != 10 || !text::iequals(f.name, "connection")) continue;
-    std::string_view v = f.value;
-    while (!v.empty()) {
-      const auto comma = v.find(',');
-      const auto token = text::trim(v.substr(0, comma));
+    text::for_each_list_element(f.value, [&](std::string_view token) {
       if (named_count < named.size())
         named[named_count++] = token;
       else
         more_named.push_back(token);
-      v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
-    }
+    });
   }
   const auto is_named = [&](std::string_view name) {
     const auto same = [&](std::string_view n) { return text::iequals(n, name); };

@@ -535,7 +535,7 @@ net::awaitable<bool> ProxySession::relay(Stream& stream, net::UpstreamConnection
       }
     }
     const auto now = time::MonoClock::now();
-    const std::string_view data(static_cast<const char*>(buffer.data().data()), buffer.size());
+    const std::string_view data = net::readable(buffer);
     std::string_view to_client;
     std::size_t consumed = 0;
     if (framing == Framing::chunked) {

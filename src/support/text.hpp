@@ -28,4 +28,16 @@ constexpr std::string_view trim(std::string_view s) {
   return s;
 }
 
+// Calls fn(element) for each element of an HTTP comma-separated list (RFC 9110 5.6.1), trimmed,
+// skipping empty ones.
+template <class Fn>
+constexpr void for_each_list_element(std::string_view list, Fn&& fn) {
+  while (!list.empty()) {
+    const auto comma = list.find(',');
+    const auto element = trim(list.substr(0, comma));
+    if (!element.empty()) fn(element);
+    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+  }
+}
+
 }  // namespace lmp::text
