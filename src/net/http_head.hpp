@@ -7,10 +7,10 @@
 //
 // The parser is strict where leniency would let two readers disagree on where a message ends
 // (request smuggling): CRLF line ends only, no obs-fold, no whitespace between a field name and
-// its colon, no control bytes in values, one Content-Length at most, and a request with both
-// Content-Length and Transfer-Encoding, or a Transfer-Encoding that does not end in chunked, is
-// refused. Errors are Beast's http::error codes, so the callers' messages and statuses do not
-// depend on which parser read the head.
+// its colon, no control bytes in values, one Content-Length value (repeated fields must repeat
+// it), and a request with both Content-Length and Transfer-Encoding, or a Transfer-Encoding
+// that does not end in chunked, is refused. Errors are Beast's http::error codes, so the callers'
+// messages and statuses do not depend on which parser read the head.
 #pragma once
 
 #include <cstddef>
@@ -62,8 +62,9 @@ std::size_t find_head_end(std::string_view data, std::size_t searched = 0);
 std::size_t leading_empty_lines(std::string_view data);
 
 // Parse a whole head, as delimited by find_head_end. `out` is reset first; its views point
-// into `head`. A request's framing is checked here (see above); a response's is left to the
-// caller, which also knows the request's method.
+// into `head`. A request's framing is checked here (see above). For a response, Transfer-Encoding
+// overrides Content-Length (and the connection is then not kept); whether there is a body at all
+// also depends on the status and the request's method, which the caller knows.
 error_code parse_request_head(std::string_view head, RequestHead& out);
 error_code parse_response_head(std::string_view head, ResponseHead& out);
 
