@@ -1,7 +1,5 @@
 #include "proxy/proxy_session.hpp"
 
-#include "support/text.hpp"
-
 #include <array>
 #include <charconv>
 
