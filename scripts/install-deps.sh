@@ -7,7 +7,7 @@ packages=(
   g++ cmake make pkg-config ca-certificates
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsimdjson-dev libsqlite3-dev libssl-dev zlib1g-dev libfmt-dev
-  libgtest-dev libbenchmark-dev
+  libgtest-dev libbenchmark-dev libjemalloc-dev
 )
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(sqlite3 openssl)

@@ -106,7 +106,7 @@ rss_idle=$(status_kb VmRSS)
 hwm_idle=$(status_kb VmHWM)
 written_before=$(field written <<<"$health_warm")
 cat "/proc/$ours_pid/smaps_rollup" >"$tmp/smaps_idle.txt"
-# Idle once settled: the proxy gives free memory back (malloc_trim) at the first tick of its
+# Idle once settled: the proxy gives free memory back (memory::release_free) at the first tick of its
 # 5 s memory timer that finds no new record since the tick before, so at most ~10 s after the
 # load stops. 11 s is that settling time, not a wait for a condition.
 sleep "${SETTLE_S:-11}"
