@@ -10,6 +10,10 @@
 # streams through the proxy, CONCURRENT (5) at a time, and prints the delay distribution.
 #   bench/proxy/wire_delay.sh
 #   STREAMS=100 CONCURRENT=10 SKIP_BUILD=1 bench/proxy/wire_delay.sh
+#   HALT_POLL_NS=200000 bench/proxy/wire_delay.sh
+# HALT_POLL_NS sets the guest's cpuidle halt polling (haltpoll's guest_halt_poll_ns; a VM like
+# this one ships it at 0, so an idle vCPU halts at once and each wake-up goes through the
+# host) for the run, and puts it back afterwards: it shows how much of the delay is that.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -25,12 +29,21 @@ build_release llm-metrics-proxy lmp_load
 
 tmp=$(mktemp -d /tmp/lmp-wire-delay.XXXXXX)
 mock_pid="" ours_pid="" dump_pid=""
+halt_poll=/sys/module/haltpoll/parameters/guest_halt_poll_ns
+halt_poll_before=""
 cleanup() {
+  [[ -z $halt_poll_before ]] || echo "$halt_poll_before" >"$halt_poll" || true
   for pid in $dump_pid $ours_pid $mock_pid; do kill "$pid" 2>/dev/null || true; done
   for pid in $dump_pid $ours_pid $mock_pid; do wait "$pid" 2>/dev/null || true; done
   [[ -n ${KEEP_TMP:-} ]] || rm -rf "$tmp"
 }
 trap cleanup EXIT
+
+if [[ -n ${HALT_POLL_NS:-} ]]; then
+  [[ -w $halt_poll ]] || { echo "HALT_POLL_NS: $halt_poll is not writable here" >&2; exit 1; }
+  halt_poll_before=$(cat "$halt_poll")
+  echo "$HALT_POLL_NS" >"$halt_poll"
+fi
 
 start_mock
 start_ours "$tmp/metrics.db" --dashboard-port off
@@ -60,7 +73,8 @@ dump_pid=""
 echo "## Delay the proxy adds to each streamed event, on the wire"
 echo
 echo "Commit $(git rev-parse --short HEAD); $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg);" \
-  "$streams streams, $concurrent at a time; mock: first token after 300 ms, then every 20 ms, 50 tokens."
+  "$streams streams, $concurrent at a time; mock: first token after 300 ms, then every 20 ms, 50 tokens;" \
+  "guest halt polling $(cat "$halt_poll" 2>/dev/null || echo "n/a") ns."
 echo
 python3 bench/proxy/wire_delay.py "$tmp/capture.pcap" "$mock_port" "$proxy_port"
 echo
