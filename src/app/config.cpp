@@ -10,6 +10,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "net/backend_target.hpp"
+#include "support/memory.hpp"
 
 namespace lmp::app {
 namespace {
@@ -215,7 +216,8 @@ Config load_config(const std::vector<std::string>& args, std::optional<ConfigExi
       return config;
     }
     if (arg == "--version") {
-      exit = ConfigExit{"llm-metrics-proxy " LMP_VERSION "\n"};
+      exit = ConfigExit{fmt::format("llm-metrics-proxy {}\nmemory allocator: {}\n", LMP_VERSION,
+                                    memory::allocator_name())};
       return config;
     }
     std::string name = arg, value;

@@ -380,6 +380,9 @@ TEST_F(LoadConfig, Version) {
   load_config({"--version"}, exit);
   ASSERT_TRUE(exit.has_value());
   EXPECT_EQ(exit->text.rfind("llm-metrics-proxy ", 0), 0u) << exit->text;
+  // The tests link the library without jemalloc; the executable's own check is in
+  // tests/CMakeLists.txt.
+  EXPECT_NE(exit->text.find("memory allocator: glibc"), std::string::npos) << exit->text;
 }
 
 TEST_F(LoadConfig, PortOutOfRange) {
