@@ -134,6 +134,10 @@ ProxyApp::ProxyApp(const Config& config)
   proxy_listener_->start();
   memory_timer_ = std::make_unique<asio::steady_timer>(control_executor_);
   schedule_memory_release();
+  for (std::size_t i = 0; i < loops_.size(); ++i) {
+    pool_sweep_timers_.push_back(std::make_unique<asio::steady_timer>(loops_.loop(i)));
+    schedule_pool_sweep(i);
+  }
   metrics_listener_->start();
   if (dashboard_listener_) dashboard_listener_->start();
 }
@@ -186,6 +190,8 @@ void ProxyApp::begin_shutdown(const std::string& reason) {
   if (shutting_down_) return;
   shutting_down_ = true;
   memory_timer_->cancel();
+  for (std::size_t i = 0; i < pool_sweep_timers_.size(); ++i)
+    asio::post(loops_.loop(i), [timer = pool_sweep_timers_[i].get()] { timer->cancel(); });
   log::info("{}: finishing in-flight requests (grace {} ms)", reason,
             config_.shutdown_grace.count());
   if (on_shutdown_) on_shutdown_();
@@ -243,6 +249,20 @@ void ProxyApp::schedule_memory_release() {
       trimmed_while_idle_ = false;
     }
     schedule_memory_release();
+  });
+}
+
+// Every 5 s each loop closes its pooled backend connections that have expired or that the
+// backend has closed (keep-alive timeouts of 5 s are common, e.g. uvicorn's, in front of vLLM):
+// without it an idle proxy keeps up to max_idle dead sockets, and the first request after a
+// quiet spell pays a peek and a close for each of them.
+void ProxyApp::schedule_pool_sweep(std::size_t loop) {
+  auto& timer = *pool_sweep_timers_[loop];
+  timer.expires_after(std::chrono::seconds(5));
+  timer.async_wait([this, loop](const boost::system::error_code& ec) {
+    if (ec || proxy_server_->stopping()) return;
+    pool_->close_stale(loops_.loop(loop).get_executor());
+    schedule_pool_sweep(loop);
   });
 }
 

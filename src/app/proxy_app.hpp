@@ -81,6 +81,7 @@ class ProxyApp {
   void begin_shutdown(const std::string& reason);
   void poll_drained();
   void schedule_memory_release();
+  void schedule_pool_sweep(std::size_t loop);
 
   Config config_;
   net::BackendTarget backend_;
@@ -102,6 +103,8 @@ class ProxyApp {
   net::asio::io_context::executor_type control_executor_;
   std::unique_ptr<net::asio::steady_timer> shutdown_timer_;
   std::unique_ptr<net::asio::steady_timer> memory_timer_;
+  // One per loop, each run on its loop: the upstream pool's stale connections are that loop's.
+  std::vector<std::unique_ptr<net::asio::steady_timer>> pool_sweep_timers_;
   std::uint64_t last_submitted_ = 0;  // records submitted at the last memory check
   bool trimmed_while_idle_ = false;   // memory given back since the proxy last did anything
   bool shutting_down_ = false;

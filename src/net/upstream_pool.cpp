@@ -192,6 +192,30 @@ void UpstreamPool::release(std::unique_ptr<UpstreamConnection> connection) {
   ++idle_count_;
 }
 
+std::size_t UpstreamPool::close_stale(const LoopExecutor& executor) {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<std::unique_ptr<UpstreamConnection>> stale;
+  {
+    std::lock_guard lock(mutex_);
+    auto& idle = shard_for(loop_of(executor)).idle;
+    // Unlike take_idle, every connection is peeked, however recently used: the sweep is off the
+    // request path. The order (most recently used last) is kept.
+    std::size_t kept = 0;
+    for (auto& entry : idle) {
+      if (now - entry.since > options_.idle_expiry || looks_dead(*entry.connection))
+        stale.push_back(std::move(entry.connection));
+      else {
+        if (&entry != &idle[kept]) idle[kept] = std::move(entry);
+        ++kept;
+      }
+    }
+    idle.resize(kept);
+    idle_count_ -= stale.size();
+  }
+  for (auto& connection : stale) connection->close();
+  return stale.size();
+}
+
 void UpstreamPool::close_idle() {
   // Called from another thread than the loops' at shutdown; closing a socket that no operation
   // is waiting on is safe there.

@@ -69,6 +69,12 @@ class UpstreamPool {
   // Returns a connection whose last response was read completely and which may be kept.
   void release(std::unique_ptr<UpstreamConnection> connection);
 
+  // Closes this loop's idle connections that have expired or that the backend has closed (a
+  // peek each), and returns how many. Run on the loop, every few seconds (app::ProxyApp): an
+  // idle proxy would otherwise keep them, and their descriptors, until the next request, which
+  // would then pay a peek and a close for each dead one before it connects anew.
+  std::size_t close_stale(const LoopExecutor& loop);
+
   // Closes idle connections (at shutdown).
   void close_idle();
 
