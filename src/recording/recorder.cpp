@@ -73,7 +73,14 @@ void Recorder::run() {
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      const auto ready = [&] { return stopping_ || !queue_.empty(); };
+      if (!wake_.wait_for(lock, options_.release_after_idle, ready)) {
+        std::vector<llm::CompletionRecord>().swap(queue_);
+        lock.unlock();
+        release_idle_memory(taken);
+        lock.lock();
+        wake_.wait(lock, ready);
+      }
       // Give a batch a moment to fill: one transaction per record would cap the write rate.
       if (!stopping_ && queue_.size() < options_.max_batch) {
         wake_.wait_for(lock, options_.max_delay,
@@ -81,7 +88,8 @@ void Recorder::run() {
       }
       if (queue_.empty() && stopping_) return;
       // O(1) under the lock: the proxy threads never wait while records are moved. The
-      // vectors trade places, so each keeps the capacity it grew to and nothing is allocated.
+      // vectors trade places, so each keeps the capacity it grew to and nothing is allocated
+      // (until the writer falls idle and gives both back, above).
       taken.swap(queue_);
     }
     // Back to normal priority once a backlog builds: a quarter of the queue, or four batches
@@ -99,6 +107,15 @@ void Recorder::run() {
     taken.clear();
     // After a burst the two vectors would keep room for it (~0.5 KB a record) for good.
     if (taken.capacity() > 4 * options_.max_batch) taken.shrink_to_fit();
+  }
+}
+
+void Recorder::release_idle_memory(std::vector<llm::CompletionRecord>& taken) {
+  std::vector<llm::CompletionRecord>().swap(taken);
+  try {
+    store_->release_memory();
+  } catch (const std::exception& e) {
+    log::warning("could not release the store's caches: {}", e.what());
   }
 }
 

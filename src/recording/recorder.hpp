@@ -21,6 +21,10 @@ struct RecorderOptions {
   std::size_t queue_capacity = 65'536;       // records waiting to be written; beyond it they drop
   std::size_t max_batch = 1'024;             // records per transaction
   std::chrono::milliseconds max_delay{100};  // a record waits at most this long for its batch
+  // Once nothing has come for this long, the writer gives back the memory the last burst of
+  // records needed: the queue's two buffers (~0.5 KB a record, 5 MB after a busy second) and
+  // the store's caches (Store::release_memory).
+  std::chrono::milliseconds release_after_idle{1'000};
   // Run the writer as background work (Linux SCHED_IDLE) while it keeps up: a batch takes a few
   // milliseconds of CPU, and on a busy machine a proxy thread woken on the writer's core would
   // otherwise wait for it (measured: the proxy's p99 at one connection went from ~60 us to 2-3
@@ -58,6 +62,8 @@ class Recorder {
  private:
   void run();
   void write_batch(std::span<const llm::CompletionRecord> batch);
+  // The writer's buffer and the store's caches, when there has been nothing to write for a while.
+  void release_idle_memory(std::vector<llm::CompletionRecord>& taken);
   void set_background(bool background);
   bool background_ = false;  // writer thread only
 

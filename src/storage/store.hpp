@@ -188,6 +188,10 @@ class Store {
   virtual Timeseries timeseries(const TimeseriesQuery& query);
   // The timestamp of the oldest record, nullopt when there is none.
   virtual std::optional<std::int64_t> first_record_time();
+
+  // Called by the writer (like insert) when it has had nothing to write for a while: gives
+  // back memory that caches hold and that a quiet store does not need. Default: nothing.
+  virtual void release_memory() {}
 };
 
 }  // namespace lmp::storage

@@ -422,6 +422,17 @@ void SqliteStore::insert(std::span<const llm::CompletionRecord> records) {
   }
 }
 
+void SqliteStore::release_memory() {
+  {
+    std::lock_guard lock(write_mutex_);
+    write_batch_ = rollup::WriteBatch{};
+    if (writer_.get() != nullptr) sqlite3_db_release_memory(writer_.get());
+  }
+  // A reader in use keeps its cache; it is released the next time the store is quiet.
+  std::lock_guard lock(pool_mutex_);
+  for (auto& conn : idle_readers_) sqlite3_db_release_memory(conn->db.get());
+}
+
 SqliteStore::ReadLease SqliteStore::acquire_reader() {
   std::unique_lock lock(pool_mutex_);
   pool_cv_.wait(lock, [this] { return !idle_readers_.empty(); });

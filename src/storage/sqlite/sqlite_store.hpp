@@ -47,6 +47,9 @@ class SqliteStore final : public Store {
   // the partial minutes at its edges, so they cost O(buckets), not O(requests).
   Timeseries timeseries(const TimeseriesQuery& query) override;
   std::optional<std::int64_t> first_record_time() override;
+  // Frees the page caches of the write connection and of the read connections not in use, and
+  // the batch aggregation's tables. Serialized with insert().
+  void release_memory() override;
 
   int schema_version() const { return schema_version_; }
   const std::string& path() const { return path_; }

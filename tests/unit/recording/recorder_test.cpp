@@ -38,6 +38,12 @@ class FakeStore : public storage::Store {
   }
   storage::MetricsSummary summarize(const storage::TimeRange&) override { return {}; }
   storage::RequestPage list_requests(const storage::RequestQuery&) override { return {}; }
+  void release_memory() override {
+    std::lock_guard lock(mutex_);
+    ++release_calls_;
+    release_after_insert_ = insert_calls_;
+    changed_.notify_all();
+  }
 
   void close_gate() {
     std::lock_guard lock(mutex_);
@@ -78,6 +84,8 @@ class FakeStore : public storage::Store {
   }
 
   // Fields read by wait_for predicates (with the lock held).
+  std::size_t release_calls_ = 0;
+  std::size_t release_after_insert_ = 0;  // insert() calls before the last release_memory()
   std::size_t insert_calls_ = 0;
   std::size_t failed_calls_ = 0;
   std::vector<std::size_t> batch_sizes_;
@@ -319,6 +327,35 @@ TEST(Recorder, SubmitAfterStopIsRefusedAndCounted) {
   EXPECT_EQ(s.submitted, 0u);
   EXPECT_EQ(s.queue_depth, 0u);
   EXPECT_EQ(store->insert_calls(), 0u);
+}
+
+TEST(Recorder, GivesBackMemoryOnceIdleAndKeepsRecording) {
+  auto store = std::make_shared<FakeStore>();
+  auto o = options(100, 1024, 1ms);
+  o.release_after_idle = 20ms;
+  Recorder recorder(store, o);
+  recorder.submit(record(1));
+  recorder.submit(record(2));
+  // Released after the batch was written, not before: the writer fell idle once it was done.
+  ASSERT_TRUE(store->wait_for([&] { return store->release_after_insert_ >= 1; }));
+  recorder.submit(record(3));
+  ASSERT_TRUE(store->wait_for([&] { return store->ids_.size() == 3; }));
+  ASSERT_TRUE(store->wait_for([&] { return store->release_after_insert_ == store->insert_calls_; }))
+      << "idle again after the next batch";
+  recorder.stop();
+  EXPECT_EQ(store->ids(), iota_ids(1, 3));
+  EXPECT_EQ(recorder.stats().written, 3u);
+}
+
+TEST(Recorder, NoReleaseWhileRecordsKeepComing) {
+  auto store = std::make_shared<FakeStore>();
+  auto o = options(10'000, 1024, 1ms);
+  o.release_after_idle = std::chrono::hours(1);
+  Recorder recorder(store, o);
+  for (int i = 0; i < 100; ++i) recorder.submit(record(i));
+  recorder.stop();
+  EXPECT_EQ(store->release_calls_, 0u);
+  EXPECT_EQ(recorder.stats().written, 100u);
 }
 
 TEST(Recorder, IdleRecorderNeverCallsTheStore) {

@@ -195,6 +195,43 @@ TEST(SqliteStore, LargeBatchesRoundTripEveryRowInOrder) {
   }
 }
 
+TEST(SqliteStore, ReleasingMemoryBetweenBatchesChangesNothing) {
+  // The writer releases the caches and the batch aggregation when it falls idle; the next
+  // batch must be written and rolled up as if it had not (rows, order, and the rollups behind
+  // summarize).
+  TempDir dir;
+  auto store = open_store(dir.file("metrics.db"));
+  std::vector<llm::CompletionRecord> batch;
+  for (int i = 0; i < 80; ++i) {
+    llm::CompletionRecord r = full_record();
+    r.timestamp_ms = kBase + i * 1000;
+    r.model = i % 2 == 0 ? "even" : "odd";
+    r.success = i % 4 != 0;
+    batch.push_back(r);
+  }
+  const std::span<const llm::CompletionRecord> all(batch);
+  store->insert(all.first(40));
+  ASSERT_EQ(store->summarize({}).total, 40);
+  store->release_memory();
+  store->insert(all.subspan(40));
+  store->release_memory();
+  store->release_memory();  // twice in a row, and with nothing cached
+
+  auto rows = list_all(*store);
+  ASSERT_EQ(rows.size(), batch.size());
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    SCOPED_TRACE("row " + std::to_string(i));
+    expect_same(rows[i].record, batch[i]);
+  }
+  const auto s = store->summarize({});
+  EXPECT_EQ(s.total, 80);
+  EXPECT_EQ(s.successful, 60);
+  ASSERT_EQ(s.model_distribution.size(), 2u);
+  EXPECT_EQ(s.model_distribution[0].count, 40);
+  EXPECT_EQ(s.model_distribution[1].count, 40);
+}
+
 TEST(SqliteStore, IntegerDeclaredTimingColumnsKeepSubMillisecondReals) {
   TempDir dir;
   auto store = open_store(dir.file("metrics.db"));
