@@ -18,6 +18,13 @@ using awaitable = boost::asio::awaitable<T>;
 // any_io_executor that tcp::socket carries (about 4% of the proxy's CPU per request, measured).
 using LoopExecutor = asio::io_context::executor_type;
 using LoopSocket = asio::basic_stream_socket<tcp, LoopExecutor>;
+// A coroutine that runs on such a loop (the proxy's path: sessions, reads, upstream connects).
+// awaitable<T> carries any_io_executor: every operation it awaits would then copy, prefer and
+// destroy a type-erased executor for its completion handler. With the loop's executor type the
+// handler's executor is the io_context's own, a pointer. Such a coroutine awaits only others of
+// the same type, and is spawned with co_spawn on a LoopExecutor.
+template <class T>
+using loop_awaitable = asio::awaitable<T, LoopExecutor>;
 // Completion token for co_await in an awaitable coroutine that returns an error_code instead of
 // throwing. Deferred, not use_awaitable: the coroutine awaits the operation itself, where
 // use_awaitable wraps each operation in a coroutine frame of its own (allocated, resumed and

@@ -41,10 +41,17 @@ inline error_code buffered_head(beast::flat_buffer& buffer, std::size_t limit,
   return {};
 }
 
+// The coroutines below run on the executor type of the stream they read: loop_awaitable for the
+// proxy's LoopSocket and the TLS stream over it (net/asio.hpp), so that their reads carry no
+// type-erased executor; awaitable for a stream on any_io_executor.
+template <class Stream, class T>
+using stream_awaitable = asio::awaitable<T, typename Stream::executor_type>;
+
 // Reads until `buffer` starts with a whole head (buffered_head), and sets `head_size`.
 template <class Stream>
-awaitable<error_code> read_head(Stream& stream, beast::flat_buffer& buffer, std::size_t limit,
-                                bool skip_empty_lines, std::size_t& head_size) {
+stream_awaitable<Stream, error_code> read_head(Stream& stream, beast::flat_buffer& buffer,
+                                               std::size_t limit, bool skip_empty_lines,
+                                               std::size_t& head_size) {
   std::size_t searched = 0;
   for (;;) {
     if (auto ec = buffered_head(buffer, limit, skip_empty_lines, head_size, &searched);
@@ -62,7 +69,8 @@ awaitable<error_code> read_head(Stream& stream, beast::flat_buffer& buffer, std:
 
 // Reads until `buffer` holds at least `size` bytes, in reads as large as what is missing.
 template <class Stream>
-awaitable<error_code> read_at_least(Stream& stream, beast::flat_buffer& buffer, std::size_t size) {
+stream_awaitable<Stream, error_code> read_at_least(Stream& stream, beast::flat_buffer& buffer,
+                                                   std::size_t size) {
   if (buffer.size() < size) buffer.reserve(size);
   while (buffer.size() < size) {
     auto [ec, n] =
@@ -77,8 +85,8 @@ awaitable<error_code> read_at_least(Stream& stream, beast::flat_buffer& buffer, 
 // Reads a chunked body from `buffer` and then `stream`, appending its payload to `body`
 // (at most `limit` bytes of it) and consuming its bytes, trailers included, from `buffer`.
 template <class Stream>
-awaitable<error_code> read_chunked_body(Stream& stream, beast::flat_buffer& buffer,
-                                        std::size_t limit, std::string& body) {
+stream_awaitable<Stream, error_code> read_chunked_body(Stream& stream, beast::flat_buffer& buffer,
+                                                       std::size_t limit, std::string& body) {
   ChunkedDecoder decoder;
   bool over_limit = false;
   for (;;) {

@@ -15,8 +15,8 @@ class Listener {
   // run by several threads).
   using ConnectionHandler = std::function<awaitable<void>(tcp::socket)>;
   // Or connections are spread over single-threaded event loops: the picker names the loop of
-  // the next one, and its socket is bound to that loop's executor type.
-  using LoopConnectionHandler = std::function<awaitable<void>(LoopSocket)>;
+  // the next one, and its socket and its coroutine are bound to that loop's executor type.
+  using LoopConnectionHandler = std::function<loop_awaitable<void>(LoopSocket)>;
   using LoopPicker = std::function<LoopExecutor()>;
 
   // Binds and listens at once; throws std::runtime_error naming the address when it cannot.

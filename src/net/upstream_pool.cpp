@@ -94,8 +94,8 @@ std::unique_ptr<UpstreamConnection> UpstreamPool::take_idle(const LoopExecutor& 
   }
 }
 
-awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect(const LoopExecutor& executor,
-                                                                     error_code& ec) {
+loop_awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect(
+    const LoopExecutor& executor, error_code& ec) {
   tcp::resolver::results_type endpoints;
   {
     std::lock_guard lock(resolve_mutex_);

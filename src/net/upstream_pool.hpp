@@ -64,7 +64,8 @@ class UpstreamPool {
   // Connects a new connection on the loop (when none is idle, or to retry after a stale one
   // failed). On failure returns nullptr and sets ec (beast::error::timeout when connecting, TLS
   // handshake included, took too long).
-  awaitable<std::unique_ptr<UpstreamConnection>> connect(const LoopExecutor& loop, error_code& ec);
+  loop_awaitable<std::unique_ptr<UpstreamConnection>> connect(const LoopExecutor& loop,
+                                                              error_code& ec);
 
   // Returns a connection whose last response was read completely and which may be kept.
   void release(std::unique_ptr<UpstreamConnection> connection);

@@ -20,7 +20,7 @@ ClientWatch& ProxyServer::client_watch(const net::LoopExecutor& loop) {
   return *watches_.emplace_back(context, std::make_unique<ClientWatch>(loop)).second;
 }
 
-net::awaitable<void> ProxyServer::serve(net::LoopSocket socket) {
+net::loop_awaitable<void> ProxyServer::serve(net::LoopSocket socket) {
   ProxySession session(*this, std::move(socket));
   co_await session.run();
 }

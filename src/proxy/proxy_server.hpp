@@ -37,7 +37,7 @@ class ProxyServer {
   ~ProxyServer();
 
   // For net::Listener.
-  net::awaitable<void> serve(net::LoopSocket socket);
+  net::loop_awaitable<void> serve(net::LoopSocket socket);
 
   // Stop taking new requests: idle kept-alive connections close, busy ones close after their
   // current response.

@@ -87,7 +87,7 @@ bool ProxySession::timed_out(const error_code& ec) const {
   return control_->timed_out || ec == beast::error::timeout;
 }
 
-net::awaitable<void> ProxySession::run() {
+net::loop_awaitable<void> ProxySession::run() {
   server_.track(control_);
   const auto& options = server_.options();
   for (bool first = true; !server_.stopping(); first = false) {
@@ -126,7 +126,7 @@ net::awaitable<void> ProxySession::run() {
   client_.close(ignored);
 }
 
-net::awaitable<error_code> ProxySession::read_request() {
+net::loop_awaitable<error_code> ProxySession::read_request() {
   const auto& options = server_.options();
   std::size_t head_size = 0;
   auto ec = co_await net::read_head(client_, buffer_, options.max_header_bytes, true, head_size);
@@ -169,7 +169,7 @@ net::awaitable<error_code> ProxySession::read_request() {
   co_return error_code{};
 }
 
-net::awaitable<void> ProxySession::answer_read_error(const error_code& ec) {
+net::loop_awaitable<void> ProxySession::answer_read_error(const error_code& ec) {
   // A client that went away or idled out gets no answer; a malformed one gets a clear error.
   if (ec == http::error::end_of_stream || timed_out(ec) || ec == asio::error::connection_reset ||
       ec == asio::error::operation_aborted || ec == asio::error::eof ||
@@ -191,10 +191,10 @@ net::awaitable<void> ProxySession::answer_read_error(const error_code& ec) {
                         ignored);
 }
 
-net::awaitable<bool> ProxySession::answer_error(unsigned version, bool keep_alive,
-                                                http::status status, std::string_view message,
-                                                std::string_view type, std::string_view code,
-                                                ExchangeOutcome& outcome) {
+net::loop_awaitable<bool> ProxySession::answer_error(unsigned version, bool keep_alive,
+                                                     http::status status, std::string_view message,
+                                                     std::string_view type, std::string_view code,
+                                                     ExchangeOutcome& outcome) {
   http::response<http::string_body> res{status, version};
   res.set(http::field::content_type, "application/json");
   res.keep_alive(keep_alive && !server_.stopping());
@@ -235,7 +235,7 @@ void ProxySession::stop_watching_client() {
   client_.cancel(ignored);
 }
 
-net::awaitable<bool> ProxySession::handle(const ClientRequest& request, time::MonoTime t0) {
+net::loop_awaitable<bool> ProxySession::handle(const ClientRequest& request, time::MonoTime t0) {
   const auto endpoint = recorded_endpoint(request.head.method, request.head.target);
   if (!endpoint) {
     ExchangeOutcome outcome;
@@ -281,8 +281,8 @@ net::awaitable<bool> ProxySession::handle(const ClientRequest& request, time::Mo
   co_return keep_alive && !control_->client_gone;
 }
 
-net::awaitable<bool> ProxySession::exchange(const ClientRequest& request, ExchangeMeter* meter,
-                                            ExchangeOutcome& outcome) {
+net::loop_awaitable<bool> ProxySession::exchange(const ClientRequest& request, ExchangeMeter* meter,
+                                                 ExchangeOutcome& outcome) {
   const unsigned version = request.head.version;
   const bool client_keep_alive = request.head.keep_alive;
 
@@ -340,11 +340,12 @@ net::awaitable<bool> ProxySession::exchange(const ClientRequest& request, Exchan
 }
 
 template <class Stream>
-net::awaitable<bool> ProxySession::send_and_relay(Stream& stream, net::UpstreamConnection& conn,
-                                                  const ClientRequest& request,
-                                                  ExchangeMeter* meter, ExchangeOutcome& outcome,
-                                                  int attempt, bool& retry,
-                                                  bool& upstream_reusable) {
+net::loop_awaitable<bool> ProxySession::send_and_relay(Stream& stream,
+                                                       net::UpstreamConnection& conn,
+                                                       const ClientRequest& request,
+                                                       ExchangeMeter* meter,
+                                                       ExchangeOutcome& outcome, int attempt,
+                                                       bool& retry, bool& upstream_reusable) {
   const auto& options = server_.options();
   const unsigned version = request.head.version;
   const bool client_keep_alive = request.head.keep_alive;
@@ -400,9 +401,9 @@ net::awaitable<bool> ProxySession::send_and_relay(Stream& stream, net::UpstreamC
 }
 
 template <class Stream>
-net::awaitable<bool> ProxySession::relay(Stream& stream, net::UpstreamConnection& connection,
-                                         const ClientRequest& request, ExchangeMeter* meter,
-                                         ExchangeOutcome& outcome, bool& upstream_reusable) {
+net::loop_awaitable<bool> ProxySession::relay(Stream& stream, net::UpstreamConnection& connection,
+                                              const ClientRequest& request, ExchangeMeter* meter,
+                                              ExchangeOutcome& outcome, bool& upstream_reusable) {
   const auto& options = server_.options();
   const unsigned version = request.head.version;
   const bool head_request = request.head.method == "HEAD";

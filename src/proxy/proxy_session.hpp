@@ -48,7 +48,7 @@ struct SessionControl {
 class ProxySession {
  public:
   ProxySession(ProxyServer& server, net::LoopSocket socket);
-  net::awaitable<void> run();
+  net::loop_awaitable<void> run();
 
  private:
   // The request being served: its head, whose views point into request_head_bytes_, and its
@@ -59,26 +59,27 @@ class ProxySession {
   };
 
   // Reads the next request into request_ (and 100 Continue when asked for).
-  net::awaitable<net::error_code> read_request();
-  net::awaitable<bool> handle(const ClientRequest& request, time::MonoTime t0);
+  net::loop_awaitable<net::error_code> read_request();
+  net::loop_awaitable<bool> handle(const ClientRequest& request, time::MonoTime t0);
   // Forwards and relays one exchange; fills outcome. Returns whether the client connection
   // may serve another request.
-  net::awaitable<bool> exchange(const ClientRequest& request, ExchangeMeter* meter,
-                                ExchangeOutcome& outcome);
+  net::loop_awaitable<bool> exchange(const ClientRequest& request, ExchangeMeter* meter,
+                                     ExchangeOutcome& outcome);
   template <class Stream>
-  net::awaitable<bool> send_and_relay(Stream& stream, net::UpstreamConnection& connection,
-                                      const ClientRequest& request, ExchangeMeter* meter,
-                                      ExchangeOutcome& outcome, int attempt, bool& retry,
-                                      bool& upstream_reusable);
+  net::loop_awaitable<bool> send_and_relay(Stream& stream, net::UpstreamConnection& connection,
+                                           const ClientRequest& request, ExchangeMeter* meter,
+                                           ExchangeOutcome& outcome, int attempt, bool& retry,
+                                           bool& upstream_reusable);
   template <class Stream>
-  net::awaitable<bool> relay(Stream& stream, net::UpstreamConnection& connection,
-                             const ClientRequest& request, ExchangeMeter* meter,
-                             ExchangeOutcome& outcome, bool& upstream_reusable);
+  net::loop_awaitable<bool> relay(Stream& stream, net::UpstreamConnection& connection,
+                                  const ClientRequest& request, ExchangeMeter* meter,
+                                  ExchangeOutcome& outcome, bool& upstream_reusable);
   // An error answered by the proxy itself (502, 504, 413 ...), OpenAI-style.
-  net::awaitable<bool> answer_error(unsigned version, bool keep_alive, net::http::status status,
-                                    std::string_view message, std::string_view type,
-                                    std::string_view code, ExchangeOutcome& outcome);
-  net::awaitable<void> answer_read_error(const net::error_code& ec);
+  net::loop_awaitable<bool> answer_error(unsigned version, bool keep_alive,
+                                         net::http::status status, std::string_view message,
+                                         std::string_view type, std::string_view code,
+                                         ExchangeOutcome& outcome);
+  net::loop_awaitable<void> answer_read_error(const net::error_code& ec);
   // Sets the session's deadline for what it now waits for: a stored time, not a timer
   // operation (see proxy_session.cpp). disarm(): waiting for nothing.
   void arm(SessionControl::Waiting what, std::chrono::milliseconds timeout,

@@ -27,7 +27,9 @@ class UpstreamPoolSweep : public ::testing::Test {
     error_code ec;
     asio::co_spawn(
         io_,
-        [&]() -> awaitable<void> { connection = co_await pool_->connect(io_.get_executor(), ec); },
+        [&]() -> loop_awaitable<void> {
+          connection = co_await pool_->connect(io_.get_executor(), ec);
+        },
         asio::detached);
     io_.restart();
     io_.run();
