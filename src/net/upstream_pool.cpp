@@ -62,8 +62,8 @@ UpstreamPool::Shard& UpstreamPool::shard_for(const asio::execution_context* loop
   return shards_.emplace_back(Shard{loop, {}});
 }
 
-std::unique_ptr<UpstreamConnection> UpstreamPool::take_idle(const LoopExecutor& executor) {
-  const auto now = std::chrono::steady_clock::now();
+std::unique_ptr<UpstreamConnection> UpstreamPool::take_idle(
+    const LoopExecutor& executor, std::chrono::steady_clock::time_point now) {
   const auto* loop = loop_of(executor);
   for (;;) {
     std::unique_ptr<UpstreamConnection> candidate;
@@ -173,7 +173,8 @@ loop_awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect(
   co_return connection;
 }
 
-void UpstreamPool::release(std::unique_ptr<UpstreamConnection> connection) {
+void UpstreamPool::release(std::unique_ptr<UpstreamConnection> connection,
+                           std::chrono::steady_clock::time_point idle_since) {
   if (!connection) return;
   // A pooled connection keeps the read size its responses needed (a 14 KB stream is then read
   // in one read, not 4 + 8 + 2 KiB), but not a buffer grown past 16 KiB.
@@ -188,7 +189,7 @@ void UpstreamPool::release(std::unique_ptr<UpstreamConnection> connection) {
     connection->close();
     return;
   }
-  shard_for(loop).idle.push_back({std::move(connection), std::chrono::steady_clock::now()});
+  shard_for(loop).idle.push_back({std::move(connection), idle_since});
   ++idle_count_;
 }
 

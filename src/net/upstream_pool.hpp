@@ -59,8 +59,11 @@ class UpstreamPool {
   UpstreamPool(BackendTarget target, UpstreamOptions options);
 
   // A pooled connection of this loop that still looks alive, or nullptr. Not a coroutine: the
-  // common case (a connection is idle) costs no coroutine frame and no resumption.
-  std::unique_ptr<UpstreamConnection> take_idle(const LoopExecutor& loop);
+  // common case (a connection is idle) costs no coroutine frame and no resumption. `now`: a
+  // caller that read the clock moments ago passes that instant instead of reading it again.
+  std::unique_ptr<UpstreamConnection> take_idle(
+      const LoopExecutor& loop,
+      std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
   // Connects a new connection on the loop (when none is idle, or to retry after a stale one
   // failed). On failure returns nullptr and sets ec (beast::error::timeout when connecting, TLS
   // handshake included, took too long).
@@ -68,7 +71,10 @@ class UpstreamPool {
                                                               error_code& ec);
 
   // Returns a connection whose last response was read completely and which may be kept.
-  void release(std::unique_ptr<UpstreamConnection> connection);
+  // `idle_since`: when it fell idle; the caller may pass the instant the response's last bytes
+  // were read (the backend has been idle since it sent them) instead of reading the clock.
+  void release(std::unique_ptr<UpstreamConnection> connection,
+               std::chrono::steady_clock::time_point idle_since = std::chrono::steady_clock::now());
 
   // Closes this loop's idle connections that have expired or that the backend has closed (a
   // peek each), and returns how many. Run on the loop, every few seconds (app::ProxyApp): an

@@ -94,18 +94,23 @@ net::loop_awaitable<void> ProxySession::run() {
     control_->idle = true;
     // A buffer grown for a large body is not kept by an idle connection (thousands of them).
     if (buffer_.size() == 0 && buffer_.capacity() > kKeptBufferBytes) buffer_.shrink_to_fit();
+    // After a recorded exchange, the wait for the next request is timed from the instant the
+    // exchange ended (handle), read before its record was finished and submitted: a deadline
+    // that much early (microseconds; more only for a large body parsed then) is harmless.
+    const auto wait_from = exchange_end_ ? *exchange_end_ : time::MonoClock::now();
+    exchange_end_.reset();
     arm(SessionControl::Waiting::client,
-        first ? options.client_read_timeout : options.client_idle_timeout);
+        first ? options.client_read_timeout : options.client_idle_timeout, wait_from);
     auto ec = co_await read_request();
     if (ec) {
       co_await answer_read_error(ec);
       break;
     }
     disarm();
-    const auto t0 = time::MonoClock::now();
+    t0_ = time::MonoClock::now();
     bool keep_alive = false;
     try {
-      keep_alive = co_await handle(request_, t0);
+      keep_alive = co_await handle(request_);
     } catch (const std::exception& e) {
       // A fault in our code must not take the process down; this connection ends.
       log::error("proxy session failed: {}", e.what());
@@ -152,8 +157,8 @@ net::loop_awaitable<error_code> ProxySession::read_request() {
     (void)cn;
     if (cec) co_return cec;
   }
-  arm(SessionControl::Waiting::client, options.client_read_timeout);
   if (head.chunked) {
+    arm(SessionControl::Waiting::client, options.client_read_timeout);
     if (chunked_body_.capacity() > kKeptBufferBytes) chunked_body_ = std::string();
     chunked_body_.clear();
     ec = co_await net::read_chunked_body(client_, buffer_, options.max_body_bytes, chunked_body_);
@@ -161,9 +166,13 @@ net::loop_awaitable<error_code> ProxySession::read_request() {
     co_return ec;
   }
   // Read whole into the buffer (room made for all of it: a few large reads instead of
-  // ~490-byte ones) and used in place; consumed after the exchange.
-  ec = co_await net::read_at_least(client_, buffer_, static_cast<std::size_t>(length));
-  if (ec) co_return ec;
+  // ~490-byte ones) and used in place; consumed after the exchange. A small body usually came
+  // with the head: then nothing is waited for, and no deadline (no clock read) is needed.
+  if (buffer_.size() < length) {
+    arm(SessionControl::Waiting::client, options.client_read_timeout);
+    ec = co_await net::read_at_least(client_, buffer_, static_cast<std::size_t>(length));
+    if (ec) co_return ec;
+  }
   body_in_buffer_ = static_cast<std::size_t>(length);
   request_.body = net::readable(buffer_).substr(0, body_in_buffer_);
   co_return error_code{};
@@ -235,7 +244,7 @@ void ProxySession::stop_watching_client() {
   client_.cancel(ignored);
 }
 
-net::loop_awaitable<bool> ProxySession::handle(const ClientRequest& request, time::MonoTime t0) {
+net::loop_awaitable<bool> ProxySession::handle(const ClientRequest& request) {
   const auto endpoint = recorded_endpoint(request.head.method, request.head.target);
   if (!endpoint) {
     ExchangeOutcome outcome;
@@ -247,7 +256,7 @@ net::loop_awaitable<bool> ProxySession::handle(const ClientRequest& request, tim
   auto& meter = meter_;
   meter.reset();
   try {
-    meter.emplace(*endpoint, request.body, t0, time::now_unix_ms());
+    meter.emplace(*endpoint, request.body, t0_, time::now_unix_ms());
     auto& r = meter->record();
     r.backend = server_.pool().target().display;
     r.client_address = client_address_;
@@ -264,6 +273,7 @@ net::loop_awaitable<bool> ProxySession::handle(const ClientRequest& request, tim
   const bool keep_alive = co_await exchange(request, meter ? &*meter : nullptr, outcome);
   stop_watching_client();
   const auto end = time::MonoClock::now();
+  exchange_end_ = end;  // also starts the wait for the next request (run)
 
   if (meter) {
     // A client that closes after it received the whole response has not disconnected early.
@@ -293,7 +303,9 @@ net::loop_awaitable<bool> ProxySession::exchange(const ClientRequest& request, E
     error_code ec;
     // A retry (after a pooled connection turned out dead) always uses a fresh connection.
     std::unique_ptr<net::UpstreamConnection> connection;
-    if (attempt == 0) connection = server_.pool().take_idle(control_->executor);
+    // t0 was read moments ago, with no wait since: it serves as the pool's "now" (a connection
+    // then looks idle for microseconds less, or milliseconds after parsing a large body).
+    if (attempt == 0) connection = server_.pool().take_idle(control_->executor, t0_);
     if (!connection) connection = co_await server_.pool().connect(control_->executor, ec);
     if (control_->client_gone) {
       if (connection) connection->close();
@@ -331,8 +343,10 @@ net::loop_awaitable<bool> ProxySession::exchange(const ClientRequest& request, E
       connection->close();
       continue;
     }
+    // Idle since the response's last bytes were read (the backend since it sent them): a little
+    // earlier than now, so an idle connection looks, if anything, older than it is.
     if (upstream_reusable && !control_->client_gone)
-      server_.pool().release(std::move(connection));
+      server_.pool().release(std::move(connection), backend_read_at_);
     else
       connection->close();
     co_return keep_alive;
@@ -351,7 +365,11 @@ net::loop_awaitable<bool> ProxySession::send_and_relay(Stream& stream,
   const bool client_keep_alive = request.head.keep_alive;
   auto* connection = &conn;
 
-  arm(SessionControl::Waiting::backend, options.backend_timeout);
+  // A pooled connection comes straight from t0, with nothing waited for since (exchange): the
+  // deadline may start at t0, microseconds early (milliseconds after a large body was parsed),
+  // which is harmless against a backend timeout. A new connection was waited for: a fresh time.
+  arm(SessionControl::Waiting::backend, options.backend_timeout,
+      connection->reused ? t0_ : time::MonoClock::now());
   // Head and body in one write (one syscall for a small request).
   const std::array<asio::const_buffer, 2> request_bytes{asio::buffer(upstream_head_),
                                                         asio::buffer(request.body)};
@@ -396,7 +414,10 @@ net::loop_awaitable<bool> ProxySession::send_and_relay(Stream& stream,
           "proxy_error", timed_out(rec) ? "backend_timeout" : "backend_unreachable", outcome);
     }
   }
-  if (meter) meter->on_first_byte(time::MonoClock::now());
+  // Time to first byte; also the arrival time of the body bytes that came in the same read
+  // (relay), and the instant the connection falls idle if the response ends with them.
+  backend_read_at_ = time::MonoClock::now();
+  if (meter) meter->on_first_byte(backend_read_at_);
   co_return co_await relay(stream, *connection, request, meter, outcome, upstream_reusable);
 }
 
@@ -414,12 +435,15 @@ net::loop_awaitable<bool> ProxySession::relay(Stream& stream, net::UpstreamConne
   auto& buffer = connection.buffer;
   std::size_t head_size = 0;
   error_code ec;
+  // The buffer holds only bytes of the read timed at backend_read_at_ (send_and_relay).
+  bool read_at_known = true;
   for (;;) {
     // Usually the head came with the first read (send_and_relay): no coroutine to wait in.
     ec = net::buffered_head(buffer, kMaxResponseHeadBytes, false, head_size);
     if (!ec && head_size == 0) {
       arm(SessionControl::Waiting::backend, options.backend_timeout);
       ec = co_await net::read_head(stream, buffer, kMaxResponseHeadBytes, false, head_size);
+      read_at_known = false;
     }
     if (!ec) ec = net::parse_response_head(net::readable(buffer).substr(0, head_size), upstream);
     if (ec || upstream.status >= 200 || upstream.status == 101) break;
@@ -517,6 +541,7 @@ net::loop_awaitable<bool> ProxySession::relay(Stream& stream, net::UpstreamConne
       auto [rec, rn] = co_await stream.async_read_some(connection.prepare_read(), use_nothrow);
       buffer.commit(rn);
       connection.note_read(rn);
+      read_at_known = false;
       if (rn == 0 && rec) {
         if (framing == Framing::until_close &&
             (rec == asio::error::eof || rec == asio::ssl::error::stream_truncated)) {
@@ -533,7 +558,11 @@ net::loop_awaitable<bool> ProxySession::relay(Stream& stream, net::UpstreamConne
         co_return false;
       }
     }
-    const auto now = time::MonoClock::now();
+    // Body bytes that came in the same read as the response's first byte arrived then (the
+    // common non-streamed case: head and body in one read); others when they are handled.
+    const auto now = read_at_known ? backend_read_at_ : time::MonoClock::now();
+    read_at_known = false;
+    backend_read_at_ = now;
     const std::string_view data = net::readable(buffer);
     std::string_view to_client;
     std::size_t consumed = 0;

@@ -86,6 +86,24 @@ TEST_F(UpstreamPoolSweep, ClosesConnectionsIdleLongerThanTheExpiry) {
   EXPECT_EQ(pool_->take_idle(io_.get_executor()), nullptr);
 }
 
+// The proxy passes instants it has read already (the response's last read, the request's t0)
+// instead of the pool reading the clock: the expiry is measured between them.
+TEST_F(UpstreamPoolSweep, MeasuresIdleTimeBetweenTheInstantsGiven) {
+  UpstreamOptions options;
+  options.idle_expiry = std::chrono::seconds(60);
+  make_pool(options);
+  const auto since = std::chrono::steady_clock::now();
+  auto connection = connect();
+  ASSERT_TRUE(connection);
+  UpstreamConnection* kept = connection.get();
+  pool_->release(std::move(connection), since);
+  auto taken = pool_->take_idle(io_.get_executor(), since + std::chrono::seconds(59));
+  EXPECT_EQ(taken.get(), kept) << "idle 59 s of 60: kept";
+  pool_->release(std::move(taken), since);
+  EXPECT_EQ(pool_->take_idle(io_.get_executor(), since + std::chrono::seconds(61)), nullptr)
+      << "idle 61 s of 60: expired";
+}
+
 TEST_F(UpstreamPoolSweep, ALoopWithoutIdleConnectionsHasNothingToClose) {
   make_pool();
   EXPECT_EQ(pool_->close_stale(io_.get_executor()), 0u);
