@@ -30,7 +30,7 @@ bool Recorder::submit(llm::CompletionRecord record) noexcept {
     }
     const bool was_empty = queue_.empty();
     queue_.push_back(std::move(record));
-    submitted_.fetch_add(1, std::memory_order_relaxed);
+    ++submitted_;
     lock.unlock();
     if (was_empty) wake_.notify_one();
     return true;
@@ -42,13 +42,16 @@ bool Recorder::submit(llm::CompletionRecord record) noexcept {
 
 RecorderStats Recorder::stats() const {
   RecorderStats s;
-  s.submitted = submitted_.load(std::memory_order_relaxed);
-  s.written = written_.load(std::memory_order_relaxed);
-  s.dropped = dropped_.load(std::memory_order_relaxed);
-  s.write_errors = write_errors_.load(std::memory_order_relaxed);
   {
+    // All under the lock: the writer counts a record as written only after it took it from
+    // the queue under the same lock, so a snapshot never has written + write_errors above
+    // submitted (ProxyApp's idle check compares them).
     std::lock_guard lock(mutex_);
+    s.submitted = submitted_;
     s.queue_depth = queue_.size();
+    s.written = written_.load(std::memory_order_relaxed);
+    s.dropped = dropped_.load(std::memory_order_relaxed);
+    s.write_errors = write_errors_.load(std::memory_order_relaxed);
   }
   s.queue_capacity = options_.queue_capacity;
   return s;
