@@ -4,13 +4,6 @@
 
 namespace lmp::net {
 
-std::string BackendTarget::host_header() const {
-  const bool default_port = (tls && port == "443") || (!tls && port == "80");
-  const bool ipv6 = host.find(':') != std::string::npos;
-  std::string h = ipv6 ? "[" + host + "]" : host;
-  return default_port ? h : h + ":" + port;
-}
-
 Result<BackendTarget> parse_backend_url(std::string_view url) {
   // parse_uri, not parse_absolute_uri, so that a fragment gets its own clear message below.
   auto parsed = boost::urls::parse_uri(url);
@@ -46,7 +39,10 @@ Result<BackendTarget> parse_backend_url(std::string_view url) {
   while (!path.empty() && path.back() == '/') path.pop_back();
   t.base_path = path;
   const bool ipv6 = t.host.find(':') != std::string::npos;
-  t.display = scheme + "://" + (ipv6 ? "[" + t.host + "]" : t.host) + ":" + t.port + t.base_path;
+  const std::string host = ipv6 ? "[" + t.host + "]" : t.host;
+  t.display = scheme + "://" + host + ":" + t.port + t.base_path;
+  const bool default_port = (t.tls && t.port == "443") || (!t.tls && t.port == "80");
+  t.host_header = default_port ? host : host + ":" + t.port;
   return t;
 }
 

@@ -14,7 +14,9 @@ struct BackendTarget {
   std::string port;       // numeric, defaulted from the scheme
   std::string base_path;  // "" or "/prefix" without a trailing slash; prepended to each target
   std::string display;    // scheme://host:port/base, without credentials, for logs and records
-  std::string host_header() const;  // host[:port], the port left out when it is the default
+  // host[:port], the port left out when it is the default: the Host of every forwarded
+  // request, so parse_backend_url builds it once (like display) rather than each request.
+  std::string host_header;
 };
 
 // Accepts http:// and https:// URLs with an optional port and base path; rejects credentials,

@@ -20,7 +20,7 @@ TEST(ParseBackendUrl, HttpDefaultsToPort80) {
   EXPECT_EQ(t.port, "80");
   EXPECT_EQ(t.base_path, "");
   EXPECT_EQ(t.display, "http://example.com:80");
-  EXPECT_EQ(t.host_header(), "example.com");
+  EXPECT_EQ(t.host_header, "example.com");
 }
 
 TEST(ParseBackendUrl, HttpsDefaultsToPort443) {
@@ -30,26 +30,26 @@ TEST(ParseBackendUrl, HttpsDefaultsToPort443) {
   EXPECT_EQ(t.port, "443");
   EXPECT_EQ(t.base_path, "");
   EXPECT_EQ(t.display, "https://api.example.com:443");
-  EXPECT_EQ(t.host_header(), "api.example.com");
+  EXPECT_EQ(t.host_header, "api.example.com");
 }
 
 TEST(ParseBackendUrl, ExplicitPort) {
   const auto t = parse_ok("http://localhost:11434");
   EXPECT_EQ(t.host, "localhost");
   EXPECT_EQ(t.port, "11434");
-  EXPECT_EQ(t.host_header(), "localhost:11434");
+  EXPECT_EQ(t.host_header, "localhost:11434");
   EXPECT_EQ(t.display, "http://localhost:11434");
 }
 
 TEST(ParseBackendUrl, ExplicitDefaultPortIsLeftOutOfHostHeader) {
-  EXPECT_EQ(parse_ok("http://h:80").host_header(), "h");
-  EXPECT_EQ(parse_ok("https://h:443").host_header(), "h");
+  EXPECT_EQ(parse_ok("http://h:80").host_header, "h");
+  EXPECT_EQ(parse_ok("https://h:443").host_header, "h");
 }
 
 TEST(ParseBackendUrl, OtherSchemesDefaultPortIsKeptInHostHeader) {
-  EXPECT_EQ(parse_ok("http://h:443").host_header(), "h:443");
-  EXPECT_EQ(parse_ok("https://h:80").host_header(), "h:80");
-  EXPECT_EQ(parse_ok("https://h:8443").host_header(), "h:8443");
+  EXPECT_EQ(parse_ok("http://h:443").host_header, "h:443");
+  EXPECT_EQ(parse_ok("https://h:80").host_header, "h:80");
+  EXPECT_EQ(parse_ok("https://h:8443").host_header, "h:8443");
 }
 
 // RFC 3986 3.1: schemes are case-insensitive.
@@ -74,7 +74,7 @@ TEST(ParseBackendUrl, BasePath) {
   const auto t = parse_ok("http://host:8000/api");
   EXPECT_EQ(t.base_path, "/api");
   EXPECT_EQ(t.display, "http://host:8000/api");
-  EXPECT_EQ(t.host_header(), "host:8000");
+  EXPECT_EQ(t.host_header, "host:8000");
 }
 
 TEST(ParseBackendUrl, BasePathTrailingSlashIsTrimmed) {
@@ -87,7 +87,7 @@ TEST(ParseBackendUrl, Ipv4Host) {
   const auto t = parse_ok("http://127.0.0.1:8080");
   EXPECT_EQ(t.host, "127.0.0.1");
   EXPECT_EQ(t.port, "8080");
-  EXPECT_EQ(t.host_header(), "127.0.0.1:8080");
+  EXPECT_EQ(t.host_header, "127.0.0.1:8080");
 }
 
 TEST(ParseBackendUrl, Ipv6Host) {
@@ -95,7 +95,7 @@ TEST(ParseBackendUrl, Ipv6Host) {
   EXPECT_EQ(t.host, "::1");  // without brackets, for resolving and SNI
   EXPECT_EQ(t.port, "8080");
   EXPECT_EQ(t.base_path, "/base");
-  EXPECT_EQ(t.host_header(), "[::1]:8080");
+  EXPECT_EQ(t.host_header, "[::1]:8080");
   EXPECT_EQ(t.display, "http://[::1]:8080/base");
 }
 
@@ -103,7 +103,7 @@ TEST(ParseBackendUrl, Ipv6HostDefaultPort) {
   const auto t = parse_ok("https://[2001:db8::1]");
   EXPECT_EQ(t.host, "2001:db8::1");
   EXPECT_EQ(t.port, "443");
-  EXPECT_EQ(t.host_header(), "[2001:db8::1]");
+  EXPECT_EQ(t.host_header, "[2001:db8::1]");
 }
 
 void expect_rejected(std::string_view url, std::string_view message_part = {}) {
@@ -168,20 +168,12 @@ TEST(ParseBackendUrl, RejectsGarbage) {
   expect_rejected("http://example.com:port");
 }
 
-TEST(HostHeader, BuiltFromFields) {
-  BackendTarget t;
-  t.host = "backend";
-  t.port = "80";
-  EXPECT_EQ(t.host_header(), "backend");
-  t.port = "8000";
-  EXPECT_EQ(t.host_header(), "backend:8000");
-  t.tls = true;
-  t.port = "443";
-  EXPECT_EQ(t.host_header(), "backend");
-  t.host = "fe80::1";
-  EXPECT_EQ(t.host_header(), "[fe80::1]");
-  t.port = "8443";
-  EXPECT_EQ(t.host_header(), "[fe80::1]:8443");
+TEST(HostHeader, BracketsIpv6AndLeavesOutTheSchemesDefaultPort) {
+  EXPECT_EQ(parse_ok("http://backend:80").host_header, "backend");
+  EXPECT_EQ(parse_ok("http://backend:8000").host_header, "backend:8000");
+  EXPECT_EQ(parse_ok("https://backend:443").host_header, "backend");
+  EXPECT_EQ(parse_ok("https://[fe80::1]:443").host_header, "[fe80::1]");
+  EXPECT_EQ(parse_ok("https://[fe80::1]:8443").host_header, "[fe80::1]:8443");
 }
 
 }  // namespace

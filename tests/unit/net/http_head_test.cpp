@@ -174,6 +174,57 @@ TEST(RequestHead, MalformedFieldsAreRefused) {
   EXPECT_EQ(request("GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n", head), http::error::bad_obs_fold);
 }
 
+// tchar (RFC 9110 5.6.2), written out independently of the parser's table.
+bool is_tchar(unsigned char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c != 0 &&
+          std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos);
+}
+
+// Names and methods are scanned eight bytes at a time: every byte value, at every position of
+// a name long enough to take two steps and a tail, must be judged as the grammar says.
+TEST(RequestHead, EveryByteOfAFieldNameIsChecked) {
+  RequestHead head;
+  for (int c = 0; c < 256; ++c) {
+    for (std::size_t at = 0; at < 19; ++at) {
+      std::string name(19, 'n');
+      name[at] = static_cast<char>(c);
+      const std::string bytes = "GET / HTTP/1.1\r\n" + name + ": v\r\n\r\n";
+      const auto ec = request(bytes, head);
+      if (is_tchar(static_cast<unsigned char>(c))) {
+        ASSERT_FALSE(ec) << c << " at " << at;
+        ASSERT_EQ(head.fields.size(), 1u);
+        EXPECT_EQ(head.fields[0].name, name);
+      } else if (c == ':' && at > 0) {  // the name ends there
+        ASSERT_FALSE(ec) << c << " at " << at;
+        EXPECT_EQ(head.fields[0].name, name.substr(0, at));
+      } else if (at > 0) {
+        EXPECT_EQ(ec, http::error::bad_field) << c << " at " << at;
+      } else {
+        EXPECT_TRUE(ec) << c << " at " << at;
+      }
+    }
+  }
+}
+
+TEST(RequestHead, EveryByteOfAMethodIsChecked) {
+  RequestHead head;
+  for (int c = 0; c < 256; ++c) {
+    for (std::size_t at = 0; at < 19; ++at) {
+      std::string method(19, 'M');
+      method[at] = static_cast<char>(c);
+      const std::string bytes = method + " / HTTP/1.1\r\n\r\n";  // head's views point into it
+      const auto ec = request(bytes, head);
+      if (is_tchar(static_cast<unsigned char>(c))) {
+        ASSERT_FALSE(ec) << c << " at " << at;
+        EXPECT_EQ(head.method, method);
+      } else {
+        EXPECT_TRUE(ec) << c << " at " << at;
+      }
+    }
+  }
+}
+
 TEST(RequestHead, ObsTextIsAllowedInValuesAndTargets) {
   RequestHead head;
   ASSERT_FALSE(request("GET /caf\xc3\xa9 HTTP/1.1\r\nX-Name: caf\xc3\xa9\r\n\r\n", head));

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <set>
 #include <span>
 #include <string>
@@ -396,6 +397,34 @@ TEST(UpstreamRequestHead, ReusedBufferIsReplaced) {
   auto req = client_request();
   write_upstream_request_head(req.head(), backend("http://b:1"), "1.2.3.4", 0, bytes);
   EXPECT_TRUE(bytes.starts_with("POST /v1/chat/completions HTTP/1.1\r\n")) << bytes;
+}
+
+// The writers size the buffer beforehand from a bound: the longest fixed pieces, with every
+// field dropped, must fit, and a buffer left longer by an earlier head must be cut.
+TEST(UpstreamRequestHead, LongestFixedPiecesAreWrittenWhole) {
+  Request req("/", "OPTIONS");
+  req.add("Content-Length", "0").add("Connection", "close").add("Expect", "100-continue");
+  std::string bytes(10000, 'x');
+  write_upstream_request_head(req.head(), backend("http://b"), "", SIZE_MAX, bytes);
+  EXPECT_EQ(bytes,
+            "OPTIONS / HTTP/1.1\r\n"
+            "Host: b\r\n"
+            "X-Forwarded-For: \r\n"
+            "Content-Length: 18446744073709551615\r\n"
+            "\r\n");
+}
+
+TEST(ResponseHead, LongestFixedPiecesAreWrittenWhole) {
+  Fields fields;
+  fields.add("Transfer-Encoding", "chunked").add("Connection", "x").add("X", "y");
+  std::string bytes(10000, 'x');
+  write_response_head(12345678, "", 10, fields.parsed(), "99999", true, true, bytes);
+  EXPECT_EQ(bytes,
+            "HTTP/1.0 12345678 \r\n"
+            "Content-Length: 99999\r\n"
+            "Transfer-Encoding: chunked\r\n"
+            "Connection: keep-alive\r\n"
+            "\r\n");
 }
 
 Fields backend_fields() {
