@@ -182,47 +182,51 @@ bool is_tchar(unsigned char c) {
 }
 
 // Names and methods are scanned eight bytes at a time: every byte value, at every position of
-// a name long enough to take two steps and a tail, must be judged as the grammar says.
-TEST(RequestHead, EveryByteOfAFieldNameIsChecked) {
-  RequestHead head;
+// a token long enough to take two steps and a tail, must be judged as the grammar says.
+// Calls check(c, at, token) for each: a run of 19 `fill` bytes with byte `c` at `at`.
+template <class Check>
+void each_byte_at_each_position(char fill, Check&& check) {
   for (int c = 0; c < 256; ++c) {
     for (std::size_t at = 0; at < 19; ++at) {
-      std::string name(19, 'n');
-      name[at] = static_cast<char>(c);
-      const std::string bytes = "GET / HTTP/1.1\r\n" + name + ": v\r\n\r\n";
-      const auto ec = request(bytes, head);
-      if (is_tchar(static_cast<unsigned char>(c))) {
-        ASSERT_FALSE(ec) << c << " at " << at;
-        ASSERT_EQ(head.fields.size(), 1u);
-        EXPECT_EQ(head.fields[0].name, name);
-      } else if (c == ':' && at > 0) {  // the name ends there
-        ASSERT_FALSE(ec) << c << " at " << at;
-        EXPECT_EQ(head.fields[0].name, name.substr(0, at));
-      } else if (at > 0) {
-        EXPECT_EQ(ec, http::error::bad_field) << c << " at " << at;
-      } else {
-        EXPECT_TRUE(ec) << c << " at " << at;
-      }
+      std::string token(19, fill);
+      token[at] = static_cast<char>(c);
+      check(static_cast<unsigned char>(c), at, token);
     }
   }
 }
 
+TEST(RequestHead, EveryByteOfAFieldNameIsChecked) {
+  RequestHead head;
+  each_byte_at_each_position('n', [&](unsigned char c, std::size_t at, const std::string& name) {
+    const std::string bytes = "GET / HTTP/1.1\r\n" + name + ": v\r\n\r\n";
+    const auto ec = request(bytes, head);
+    if (is_tchar(c)) {
+      ASSERT_FALSE(ec) << int{c} << " at " << at;
+      ASSERT_EQ(head.fields.size(), 1u);
+      EXPECT_EQ(head.fields[0].name, name);
+    } else if (c == ':' && at > 0) {  // the name ends there
+      ASSERT_FALSE(ec) << int{c} << " at " << at;
+      EXPECT_EQ(head.fields[0].name, name.substr(0, at));
+    } else if (at > 0) {
+      EXPECT_EQ(ec, http::error::bad_field) << int{c} << " at " << at;
+    } else {
+      EXPECT_TRUE(ec) << int{c} << " at " << at;
+    }
+  });
+}
+
 TEST(RequestHead, EveryByteOfAMethodIsChecked) {
   RequestHead head;
-  for (int c = 0; c < 256; ++c) {
-    for (std::size_t at = 0; at < 19; ++at) {
-      std::string method(19, 'M');
-      method[at] = static_cast<char>(c);
-      const std::string bytes = method + " / HTTP/1.1\r\n\r\n";  // head's views point into it
-      const auto ec = request(bytes, head);
-      if (is_tchar(static_cast<unsigned char>(c))) {
-        ASSERT_FALSE(ec) << c << " at " << at;
-        EXPECT_EQ(head.method, method);
-      } else {
-        EXPECT_TRUE(ec) << c << " at " << at;
-      }
+  each_byte_at_each_position('M', [&](unsigned char c, std::size_t at, const std::string& method) {
+    const std::string bytes = method + " / HTTP/1.1\r\n\r\n";  // head's views point into it
+    const auto ec = request(bytes, head);
+    if (is_tchar(c)) {
+      ASSERT_FALSE(ec) << int{c} << " at " << at;
+      EXPECT_EQ(head.method, method);
+    } else {
+      EXPECT_TRUE(ec) << int{c} << " at " << at;
     }
-  }
+  });
 }
 
 TEST(RequestHead, ObsTextIsAllowedInValuesAndTargets) {
