@@ -41,6 +41,7 @@ struct RecorderStats {
   std::uint64_t write_errors = 0;  // records lost because the store failed to write them
   std::size_t queue_depth = 0;
   std::size_t queue_capacity = 0;
+  std::size_t queue_room = 0;  // records the queue takes before its buffer must grow
 };
 
 class Recorder {
@@ -64,6 +65,9 @@ class Recorder {
   void write_batch(std::span<const llm::CompletionRecord> batch);
   // The writer's buffer and the store's caches, when there has been nothing to write for a while.
   void release_idle_memory(std::vector<llm::CompletionRecord>& taken);
+  // The room `taken` (empty, the queue after the next swap) keeps, after a cycle that wrote
+  // `used` records.
+  void keep_room(std::vector<llm::CompletionRecord>& taken, std::size_t used) const;
   void set_background(bool background);
   bool background_ = false;  // writer thread only
 

@@ -358,6 +358,53 @@ TEST(Recorder, NoReleaseWhileRecordsKeepComing) {
   EXPECT_EQ(recorder.stats().written, 100u);
 }
 
+// Holds the writer inside insert() with a one-record batch, so that the next records wait in
+// the queue (the buffer the writer handed back at its last swap).
+void hold_writer_with_one_record(FakeStore& store, Recorder& recorder, std::int64_t id) {
+  store.close_gate();
+  const auto calls = store.insert_calls();
+  recorder.submit(record(id));
+  ASSERT_TRUE(store.wait_for([&] { return store.insert_calls_ == calls + 1; }));
+}
+
+TEST(Recorder, TheQueueKeepsTheRoomItsLoadNeeds) {
+  auto store = std::make_shared<FakeStore>();
+  Recorder recorder(store, options(100'000, 16, 1ms));
+  hold_writer_with_one_record(*store, recorder, 0);
+  for (int i = 1; i <= 3000; ++i) ASSERT_TRUE(recorder.submit(record(i)));
+  store->open_gate();
+  ASSERT_TRUE(stats_reach(recorder, [](const RecorderStats& s) { return s.written == 3001; }));
+  // The 3,000 records' buffer, written and emptied, is the queue after the next swap: with its
+  // room, the next 3,000 are queued without the buffer growing (and moving them) on the way.
+  hold_writer_with_one_record(*store, recorder, 3001);
+  EXPECT_GE(recorder.stats().queue_room, 3000u);
+  store->open_gate();
+  recorder.stop();
+  EXPECT_EQ(store->ids(), iota_ids(0, 3002));
+}
+
+TEST(Recorder, RoomABurstLeftIsGivenBackUnderALighterLoad) {
+  auto store = std::make_shared<FakeStore>();
+  Recorder recorder(store, options(100'000, 16, 1ms));
+  hold_writer_with_one_record(*store, recorder, 0);
+  for (int i = 1; i <= 3000; ++i) ASSERT_TRUE(recorder.submit(record(i)));
+  store->open_gate();
+  std::int64_t next = 3001;
+  ASSERT_TRUE(stats_reach(recorder, [](const RecorderStats& s) { return s.written == 3001; }));
+  // Cycles of 10 records: each buffer, once it has carried a light cycle, keeps room for twice
+  // the batch size (16), not for the burst.
+  for (int cycle = 0; cycle < 4; ++cycle) {
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(recorder.submit(record(next++)));
+    const auto total = static_cast<std::uint64_t>(next);
+    ASSERT_TRUE(stats_reach(recorder, [&](const RecorderStats& s) { return s.written == total; }));
+  }
+  hold_writer_with_one_record(*store, recorder, next++);
+  EXPECT_LE(recorder.stats().queue_room, 64u);
+  store->open_gate();
+  recorder.stop();
+  EXPECT_EQ(store->ids(), iota_ids(0, next));
+}
+
 TEST(Recorder, IdleRecorderNeverCallsTheStore) {
   auto store = std::make_shared<FakeStore>();
   Recorder recorder(store, options(10, 10, 1ms));
