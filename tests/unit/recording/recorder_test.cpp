@@ -367,16 +367,22 @@ void hold_writer_with_one_record(FakeStore& store, Recorder& recorder, std::int6
   ASSERT_TRUE(store.wait_for([&] { return store.insert_calls_ == calls + 1; }));
 }
 
+// Records 0 to 3,000, the last 3,000 queued while the writer was held, all written: one cycle of
+// 3,000 records, whose buffer grew to hold them.
+void write_a_burst_of_3000(FakeStore& store, Recorder& recorder) {
+  ASSERT_NO_FATAL_FAILURE(hold_writer_with_one_record(store, recorder, 0));
+  for (int i = 1; i <= 3000; ++i) ASSERT_TRUE(recorder.submit(record(i)));
+  store.open_gate();
+  ASSERT_TRUE(stats_reach(recorder, [](const RecorderStats& s) { return s.written == 3001; }));
+}
+
 TEST(Recorder, TheQueueKeepsTheRoomItsLoadNeeds) {
   auto store = std::make_shared<FakeStore>();
   Recorder recorder(store, options(100'000, 16, 1ms));
-  hold_writer_with_one_record(*store, recorder, 0);
-  for (int i = 1; i <= 3000; ++i) ASSERT_TRUE(recorder.submit(record(i)));
-  store->open_gate();
-  ASSERT_TRUE(stats_reach(recorder, [](const RecorderStats& s) { return s.written == 3001; }));
+  ASSERT_NO_FATAL_FAILURE(write_a_burst_of_3000(*store, recorder));
   // The 3,000 records' buffer, written and emptied, is the queue after the next swap: with its
   // room, the next 3,000 are queued without the buffer growing (and moving them) on the way.
-  hold_writer_with_one_record(*store, recorder, 3001);
+  ASSERT_NO_FATAL_FAILURE(hold_writer_with_one_record(*store, recorder, 3001));
   EXPECT_GE(recorder.stats().queue_room, 3000u);
   store->open_gate();
   recorder.stop();
@@ -386,11 +392,8 @@ TEST(Recorder, TheQueueKeepsTheRoomItsLoadNeeds) {
 TEST(Recorder, RoomABurstLeftIsGivenBackUnderALighterLoad) {
   auto store = std::make_shared<FakeStore>();
   Recorder recorder(store, options(100'000, 16, 1ms));
-  hold_writer_with_one_record(*store, recorder, 0);
-  for (int i = 1; i <= 3000; ++i) ASSERT_TRUE(recorder.submit(record(i)));
-  store->open_gate();
+  ASSERT_NO_FATAL_FAILURE(write_a_burst_of_3000(*store, recorder));
   std::int64_t next = 3001;
-  ASSERT_TRUE(stats_reach(recorder, [](const RecorderStats& s) { return s.written == 3001; }));
   // Cycles of 10 records: each buffer, once it has carried a light cycle, keeps room for twice
   // the batch size (16), not for the burst.
   for (int cycle = 0; cycle < 4; ++cycle) {
@@ -398,7 +401,7 @@ TEST(Recorder, RoomABurstLeftIsGivenBackUnderALighterLoad) {
     const auto total = static_cast<std::uint64_t>(next);
     ASSERT_TRUE(stats_reach(recorder, [&](const RecorderStats& s) { return s.written == total; }));
   }
-  hold_writer_with_one_record(*store, recorder, next++);
+  ASSERT_NO_FATAL_FAILURE(hold_writer_with_one_record(*store, recorder, next++));
   EXPECT_LE(recorder.stats().queue_room, 64u);
   store->open_gate();
   recorder.stop();
