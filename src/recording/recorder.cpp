@@ -117,8 +117,8 @@ void Recorder::run() {
 // `taken` becomes the queue at the next swap. It keeps the room the load needs: emptied to
 // nothing after every batch, the queue grew again through every doubling, each growth moving
 // the records queued so far while the proxy threads waited on the lock (at 50,000 requests/s,
-// 5,000 records a cycle: CPU per request x0.973 and 2.8% more requests/s once kept, medians of
-// 5 alternating runs). What a burst left, four times more than the last cycle needed, is given
+// 5,000 records a cycle: CPU per request x0.970 and 3% more requests/s once kept, medians of 6
+// alternating runs). What a burst left, four times more than the last cycle needed, is given
 // back, so that it does not stay allocated for as long as records keep coming (~0.6 KB a
 // record; once they stop, release_idle_memory frees both buffers).
 void Recorder::keep_room(std::vector<llm::CompletionRecord>& taken, std::size_t used) const {
