@@ -1,6 +1,7 @@
 #include "storage/sqlite/sqlite_store.hpp"
 
 #include <fmt/format.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <array>
@@ -265,11 +266,14 @@ class SqliteStore::ReadLease {
   std::unique_ptr<ReadConnection> conn_;
 };
 
-SqliteStore::SqliteStore(std::string path, bool read_only, int schema_version, Database writer)
+SqliteStore::SqliteStore(std::string path, bool read_only, int schema_version, Database writer,
+                         const SqliteOptions& options)
     : path_(std::move(path)),
       read_only_(read_only),
       schema_version_(schema_version),
-      writer_(std::move(writer)) {}
+      writer_(std::move(writer)),
+      yield_every_rows_(options.yield_every_rows),
+      yield_(options.yield ? options.yield : [] { sched_yield(); }) {}
 
 SqliteStore::~SqliteStore() = default;
 
@@ -353,7 +357,7 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const SqliteOptions& options) {
   }
 
   std::unique_ptr<SqliteStore> store(
-      new SqliteStore(path, options.read_only, version, std::move(writer)));
+      new SqliteStore(path, options.read_only, version, std::move(writer), options));
   try {
     if (!options.read_only) {
       store->insert_stmt_ = store->writer_.prepare(insert_sql(1), true);
@@ -403,6 +407,12 @@ void SqliteStore::insert(std::span<const llm::CompletionRecord> records) {
       }
       st.step();
       sqlite3_reset(st.get());
+      // Between statements, so no SQLite state is half done (SqliteOptions::yield_every_rows).
+      rows_since_yield_ += rows.size();
+      if (yield_every_rows_ != 0 && rows_since_yield_ >= yield_every_rows_) {
+        rows_since_yield_ = 0;
+        yield_();
+      }
     };
     std::size_t next = 0;
     for (; records.size() - next >= kRowsPerInsert; next += kRowsPerInsert)

@@ -195,6 +195,48 @@ TEST(SqliteStore, LargeBatchesRoundTripEveryRowInOrder) {
   }
 }
 
+int yields_seen = 0;
+
+TEST(SqliteStore, LongInsertsYieldTheCoreBetweenStatementsAndChangeNothing) {
+  // 70 rows: statements of 32, 32 and six of 1. With a yield every 32 rows: after each of the
+  // two long statements, and the six single rows (6 < 32) do not reach the next one; the count
+  // carries over to the next insert.
+  TempDir dir;
+  SqliteOptions o;
+  o.path = dir.file("metrics.db");
+  o.yield_every_rows = 32;
+  o.yield = [] { ++yields_seen; };
+  yields_seen = 0;
+  auto store = SqliteStore::open(o);
+  std::vector<llm::CompletionRecord> batch;
+  for (int i = 0; i < 70; ++i) {
+    llm::CompletionRecord r = full_record();
+    r.timestamp_ms = kBase + i;
+    r.prompt_tokens = i;
+    batch.push_back(r);
+  }
+  store->insert(batch);
+  EXPECT_EQ(yields_seen, 2);
+  store->insert(std::span<const llm::CompletionRecord>(batch).first(26));  // 6 + 26 = 32
+  EXPECT_EQ(yields_seen, 3);
+
+  auto rows = list_all(*store);
+  ASSERT_EQ(rows.size(), 96u);
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    SCOPED_TRACE("row " + std::to_string(i));
+    expect_same(rows[i].record, batch[i]);
+  }
+
+  // 0: never.
+  TempDir other;
+  o.path = other.file("metrics.db");
+  o.yield_every_rows = 0;
+  yields_seen = 0;
+  SqliteStore::open(o)->insert(batch);
+  EXPECT_EQ(yields_seen, 0);
+}
+
 TEST(SqliteStore, ReleasingMemoryBetweenBatchesChangesNothing) {
   // The writer releases the caches and the batch aggregation when it falls idle; the next
   // batch must be written and rolled up as if it had not (rows, order, and the rollups behind
