@@ -266,10 +266,10 @@ class SqliteStore::ReadLease {
   std::unique_ptr<ReadConnection> conn_;
 };
 
-SqliteStore::SqliteStore(std::string path, bool read_only, int schema_version, Database writer,
+SqliteStore::SqliteStore(std::string path, int schema_version, Database writer,
                          const SqliteOptions& options)
     : path_(std::move(path)),
-      read_only_(read_only),
+      read_only_(options.read_only),
       schema_version_(schema_version),
       writer_(std::move(writer)),
       yield_every_rows_(options.yield_every_rows),
@@ -356,8 +356,7 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const SqliteOptions& options) {
     }
   }
 
-  std::unique_ptr<SqliteStore> store(
-      new SqliteStore(path, options.read_only, version, std::move(writer), options));
+  std::unique_ptr<SqliteStore> store(new SqliteStore(path, version, std::move(writer), options));
   try {
     if (!options.read_only) {
       store->insert_stmt_ = store->writer_.prepare(insert_sql(1), true);

@@ -65,8 +65,7 @@ class SqliteStore final : public Store {
   struct ReadConnection;
   class ReadLease;
 
-  SqliteStore(std::string path, bool read_only, int schema_version, Database writer,
-              const SqliteOptions& options);
+  SqliteStore(std::string path, int schema_version, Database writer, const SqliteOptions& options);
   ReadLease acquire_reader();
   void release_reader(std::unique_ptr<ReadConnection> conn);
   [[noreturn]] void throw_read_error(std::string_view what, const SqliteFailure& f) const;
