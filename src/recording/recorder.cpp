@@ -93,7 +93,7 @@ void Recorder::run() {
       if (queue_.empty() && stopping_) return;
       // O(1) under the lock: the proxy threads never wait while records are moved. The
       // vectors trade places, so each keeps the capacity it grew to and nothing is allocated
-      // (until the writer falls idle and gives both back, above).
+      // (keep_room trims what a burst left; once the writer falls idle both go, above).
       taken.swap(queue_);
     }
     // Back to normal priority once a backlog builds: a quarter of the queue, or four batches
